@@ -1,0 +1,39 @@
+"""The few places where backends differ from the standard, named and tested.
+
+Loss code never asks which library it runs on; it calls these helpers, which test for
+the capability itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array_api_compat import device
+
+__all__ = ["one_hot", "take_along_axis"]
+
+
+def one_hot(labels: Any, num_classes: int, xp: Any, *, dtype: Any, axis: int = -1) -> Any:
+    """One-hot encode integer ``labels`` into a new axis ``axis`` of size ``num_classes``."""
+    classes = xp.arange(num_classes, device=device(labels))
+    expanded = xp.expand_dims(labels, axis=axis)
+    shape = [1] * expanded.ndim
+    shape[axis] = num_classes
+    return xp.astype(expanded == xp.reshape(classes, tuple(shape)), dtype)
+
+
+def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
+    """``xp.take_along_axis`` where the namespace has it (numpy, torch, jax, cupy, strict).
+
+    dask's namespace lacks it (BACKEND-NOTES): there the values are picked with a
+    comparison against ``arange`` and a sum, which stays lazy and chunked.
+    """
+    if hasattr(xp, "take_along_axis"):
+        return xp.take_along_axis(x, indices, axis=axis)
+    size = x.shape[axis]
+    classes = xp.arange(size, device=device(x))
+    shape = [1] * x.ndim
+    shape[axis] = size
+    mask = indices == xp.reshape(classes, tuple(shape))
+    return xp.sum(xp.where(mask, x, xp.zeros_like(x)), axis=axis, keepdims=True)
+

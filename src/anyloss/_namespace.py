@@ -1,0 +1,136 @@
+"""Resolve the array namespace, device and floating dtype of a loss's inputs.
+
+Every loss starts here: the arrays it was given (``None`` and Python scalars are
+ignored) must come from one array library and sit on one device. The result of the
+loss lives in that namespace, on that device, in the floating dtype the inputs
+promote to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat
+
+__all__ = ["Namespace", "library_name", "resolve", "resolve_floats"]
+
+_SCALARS = (bool, int, float, complex)
+
+
+def library_name(x: Any) -> str:
+    """Short name of the array library ``x`` belongs to (``numpy``, ``torch``, ...)."""
+    if array_api_compat.is_torch_array(x):
+        return "torch"
+    if array_api_compat.is_jax_array(x):
+        return "jax"
+    if array_api_compat.is_dask_array(x):
+        return "dask"
+    if array_api_compat.is_cupy_array(x):
+        return "cupy"
+    if array_api_compat.is_numpy_array(x):
+        return "numpy"
+    return type(x).__module__.split(".")[0]
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """The namespace ``xp``, device and floating ``dtype`` shared by a loss's inputs."""
+
+    xp: Any
+    device: Any
+    dtype: Any
+
+    def float(self, x: Any) -> Any:
+        """``x`` in the resolved floating dtype (no copy, autograd preserved).
+
+        Python scalars and ``None`` pass through unchanged; arrays are cast with
+        ``xp.astype(..., copy=False)``, never ``xp.asarray``, which can detach a
+        torch tensor from autograd.
+        """
+        if x is None or isinstance(x, _SCALARS):
+            return x
+        if x.dtype == self.dtype:
+            return x
+        return self.xp.astype(x, self.dtype, copy=False)
+
+    def constant(self, value: Any, dtype: Any = None) -> Any:
+        """A constant array with an explicit dtype (default: the float dtype) and device."""
+        return self.xp.asarray(value, dtype=self.dtype if dtype is None else dtype,
+                               device=self.device)
+
+
+def _arrays(args: tuple[Any, ...]) -> list[tuple[int, Any]]:
+    return [(i, a) for i, a in enumerate(args) if a is not None and not isinstance(a, _SCALARS)]
+
+
+def resolve(*args: Any) -> Namespace:
+    """Return the common namespace, device and floating dtype of ``args``.
+
+    Parameters
+    ----------
+    *args
+        The loss's array arguments, in order. ``None`` and Python scalars are ignored.
+
+    Raises
+    ------
+    TypeError
+        If the arrays come from two different array libraries (the message names both),
+        or if no argument is an array.
+    ValueError
+        If the arrays sit on two different devices (the message names both).
+    """
+    arrays = _arrays(args)
+    if not arrays:
+        raise TypeError("a loss needs at least one array argument; got only scalars or None")
+    first_i, first = arrays[0]
+    try:
+        xp = array_api_compat.array_namespace(first)
+    except TypeError as exc:
+        raise TypeError(
+            f"argument {first_i} is a {type(first).__name__}, not an array of a supported "
+            "library (numpy, cupy, torch, jax, dask, array-api-strict)"
+        ) from exc
+    device = array_api_compat.device(first)
+    for i, a in arrays[1:]:
+        try:
+            other = array_api_compat.array_namespace(a)
+        except TypeError as exc:
+            raise TypeError(
+                f"argument {i} is a {type(a).__name__}, not an array like argument "
+                f"{first_i} ({library_name(first)})"
+            ) from exc
+        if other is not xp:
+            raise TypeError(
+                f"inputs come from different array libraries: argument {first_i} is "
+                f"{library_name(first)}, argument {i} is {library_name(a)}; "
+                "convert them to one library first"
+            )
+        dev = array_api_compat.device(a)
+        if dev != device and dev is not None and device is not None:  # None: a jax tracer
+            raise ValueError(
+                f"inputs sit on different devices: argument {first_i} on {device}, "
+                f"argument {i} on {dev}; move them to one device first"
+            )
+    return Namespace(xp, device, _float_dtype(xp, device, [a for _, a in arrays]))
+
+
+def _float_dtype(xp: Any, device: Any, arrays: list[Any]) -> Any:
+    floats = [a.dtype for a in arrays if xp.isdtype(a.dtype, "real floating")]
+    if floats:
+        return xp.result_type(*floats)
+    return xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
+
+
+def resolve_floats(*arrays: Any, names: tuple[str, ...]) -> tuple[Namespace, list[Any]]:
+    """Resolve ``arrays``, check that they share one shape, cast them to the float dtype.
+
+    The common entry of elementwise losses: ``ValueError`` names both shapes when any
+    array's shape differs from the first one's (no broadcasting).
+    """
+    from ._validation import check_same_shape
+
+    ns = resolve(*arrays)
+    for a, name in zip(arrays[1:], names[1:]):
+        check_same_shape(arrays[0], a, names[0], name)
+    return ns, [ns.float(a) for a in arrays]

@@ -1,0 +1,114 @@
+"""Helpers of the test matrix: turn a Case into backend inputs, check results, finite differences."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+import anyloss
+from anyloss._registry import spec
+from tests._backends import Backend
+from tests.cases import Case
+
+
+def _convert(backend: Backend, a: Any, dtype: str) -> Any:
+    if not isinstance(a, np.ndarray):
+        return a
+    if np.issubdtype(a.dtype, np.floating):
+        return backend.asarray(a, dtype)
+    if a.dtype == np.bool_:
+        return backend.asarray(a, "bool")
+    return backend.asarray(a, "int64")
+
+
+def _rounded(backend: Backend, a: Any, dtype: str) -> Any:
+    """``a`` as the backend sees it in ``dtype``, back in float64 NumPy (for references)."""
+    if isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating):
+        return backend.to_numpy(backend.asarray(a, dtype))
+    return a
+
+
+def materialize(case: Case, backend: Backend, dtype: str) -> tuple[tuple[Any, ...], dict[str, Any],
+                                                                   tuple[Any, ...], dict[str, Any]]:
+    """Backend inputs, and the float64 NumPy inputs the reference sees (rounded alike)."""
+    arrays, kw = case.inputs()
+    args = tuple(_convert(backend, a, dtype) for a in arrays)
+    kwargs = {k: _convert(backend, v, dtype) for k, v in kw.items()}
+    ref_args = tuple(_rounded(backend, a, dtype) for a in arrays)
+    ref_kwargs = {k: _rounded(backend, v, dtype) for k, v in kw.items()}
+    return args, kwargs, ref_args, ref_kwargs
+
+
+def first_float(args: Sequence[Any]) -> Any:
+    return next(a for a in args if hasattr(a, "dtype") and "float" in str(a.dtype))
+
+
+def check_array(out: Any, backend: Backend, args: Sequence[Any], dtype: str) -> None:
+    """The result is an array of the inputs' library, on their device, in their dtype."""
+    xp = array_api_compat.array_namespace(out)
+    assert xp is backend.xp, f"result is a {type(out)}, not a {backend.name} array"
+    assert out.dtype == backend.dtype(dtype), f"result dtype {out.dtype}, expected {dtype}"
+    want = array_api_compat.device(first_float(args))
+    assert array_api_compat.device(out) == want, f"result on {array_api_compat.device(out)}"
+
+
+@contextlib.contextmanager
+def no_compute(backend: Backend) -> Iterator[None]:
+    """On dask, fail if anything computes inside the block (losses must stay lazy)."""
+    if backend.name != "dask":
+        yield
+        return
+    import dask
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the loss computed a dask array eagerly")
+
+    with dask.config.set(scheduler=refuse):
+        yield
+
+
+def wrt_of(case: Case) -> tuple[int | str, ...]:
+    return spec(case.loss).wrt
+
+
+def substitute(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str],
+               values: Sequence[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``args``/``kwargs`` with the ``wrt`` entries replaced by ``values``."""
+    a, k = list(args), dict(kwargs)
+    for key, v in zip(wrt, values):
+        if isinstance(key, int):
+            a[key] = v
+        else:
+            k[key] = v
+    return tuple(a), k
+
+
+def pick(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str]) -> list[Any]:
+    return [args[key] if isinstance(key, int) else kwargs[key] for key in wrt]
+
+
+def finite_difference(f: Callable[..., float], xs: Sequence[np.ndarray],
+                      rel_step: float = 1e-6) -> list[np.ndarray]:
+    """Central finite-difference gradient of a float64 scalar function, every element."""
+    grads = []
+    for k, x in enumerate(xs):
+        x = np.asarray(x, dtype=np.float64)
+        g = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            h = rel_step * max(1.0, abs(float(x[idx])))
+            up, down = x.copy(), x.copy()
+            up[idx] += h
+            down[idx] -= h
+            args_up = [*xs[:k], up, *xs[k + 1:]]
+            args_down = [*xs[:k], down, *xs[k + 1:]]
+            g[idx] = (f(*args_up) - f(*args_down)) / (up[idx] - down[idx])
+        grads.append(g)
+    return grads
+
+
+def loss_fn(case: Case) -> Callable[..., Any]:
+    return getattr(anyloss, case.loss)

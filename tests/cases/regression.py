@@ -1,0 +1,201 @@
+"""Regression family: references written out from the formulas, natives from torch/sklearn/Keras/Optax."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tests.cases import Case, Native, elementwise, torch_tensor
+
+# --- independent float64 references ---------------------------------------------------
+
+
+@elementwise
+def ref_mse(p: Any, t: Any) -> Any:
+    return (p - t) ** 2
+
+
+@elementwise
+def ref_mae(p: Any, t: Any) -> Any:
+    return np.abs(p - t)
+
+
+@elementwise
+def ref_huber(p: Any, t: Any, delta: float = 1.0) -> Any:
+    x = np.abs(p - t)
+    return np.where(x < delta, 0.5 * x**2, delta * (x - 0.5 * delta))
+
+
+@elementwise
+def ref_smooth_l1(p: Any, t: Any, beta: float = 1.0) -> Any:
+    x = np.abs(p - t)
+    if beta == 0:
+        return x
+    return np.where(x < beta, 0.5 * x**2 / beta, x - 0.5 * beta)
+
+
+@elementwise
+def ref_log_cosh(p: Any, t: Any) -> Any:
+    # log(cosh x) = logaddexp(x, -x) - log 2, written independently of anyloss's form
+    x = p - t
+    return np.logaddexp(x, -x) - math.log(2)
+
+
+@elementwise
+def ref_msle(p: Any, t: Any) -> Any:
+    eps = 1e-7
+    return (np.log(np.maximum(p, eps) + 1.0) - np.log(np.maximum(t, eps) + 1.0)) ** 2
+
+
+@elementwise
+def ref_mape(p: Any, t: Any) -> Any:
+    return 100.0 * np.abs((t - p) / np.maximum(np.abs(t), 1e-7))
+
+
+@elementwise
+def ref_quantile(p: Any, t: Any, q: float = 0.5) -> Any:
+    d = t - p
+    return np.where(d >= 0, q * d, (q - 1) * d)
+
+
+@elementwise
+def ref_poisson_nll(p: Any, t: Any, log_input: bool = True, full: bool = False,
+                    eps: float = 1e-8) -> Any:
+    out = np.exp(p) - t * p if log_input else p - t * np.log(p + eps)
+    if full:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            st = t * np.log(t) - t + 0.5 * np.log(2 * np.pi * t)
+        out = out + np.where(t > 1, st, 0.0)
+    return out
+
+
+@elementwise
+def ref_gaussian_nll(p: Any, t: Any, var: Any, full: bool = False, eps: float = 1e-6) -> Any:
+    var = np.asarray(var, dtype=np.float64)
+    if var.shape != p.shape and var.shape == p.shape[:-1]:
+        var = var[..., None]
+    v = np.maximum(var, eps)
+    out = 0.5 * (np.log(v) + (p - t) ** 2 / v)
+    return out + 0.5 * np.log(2 * np.pi) if full else out
+
+
+# --- native references -------------------------------------------------------------------
+
+
+def _torch(fname: str, **fixed: Any) -> Native:
+    def fn(*arrays: Any, reduction: str = "mean", **kw: Any) -> Any:
+        import torch.nn.functional as F
+
+        tensors = [torch_tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]
+        return getattr(F, fname)(*tensors, reduction=reduction, **fixed, **kw)
+
+    return Native(f"torch.nn.functional.{fname}", fn, ("torch",))
+
+
+def _sklearn(fname: str, **rename: str) -> Native:
+    def fn(p: Any, t: Any, reduction: str = "mean", **kw: Any) -> Any:
+        import sklearn.metrics
+
+        kw = {rename.get(k, k): v for k, v in kw.items()}
+        return getattr(sklearn.metrics, fname)(t.reshape(-1, t.shape[-1]),
+                                                p.reshape(-1, p.shape[-1]), **kw)
+
+    return Native(f"sklearn.metrics.{fname}", fn, ("sklearn",), reductions=("mean",))
+
+
+def _keras(cls: str) -> Native:
+    def fn(p: Any, t: Any, reduction: str = "mean", **kw: Any) -> Any:
+        from tests.cases._keras import keras
+
+        return keras().ops.convert_to_numpy(getattr(keras().losses, cls)(**kw)(t, p))
+
+    return Native(f"keras.losses.{cls}", fn, ("keras", "jax"), reductions=("mean",))
+
+
+def _optax_log_cosh() -> Native:
+    def fn(p: Any, t: Any, reduction: str = "mean") -> Any:
+        import optax
+
+        out = np.asarray(optax.log_cosh(p, t))
+        return out if reduction == "none" else (out.sum() if reduction == "sum" else out.mean())
+
+    return Native("optax.log_cosh", fn, ("optax",))
+
+
+def _zero_residual(rng: np.random.Generator) -> tuple[Any, ...]:
+    p = rng.standard_normal((4, 3))
+    return p, p.copy()
+
+
+def _large_residual(rng: np.random.Generator) -> tuple[Any, ...]:
+    return 1e4 * rng.choice([-1.0, 1.0], (4, 3)), rng.standard_normal((4, 3))
+
+
+def _edges(loss: str, ref: Any, kink_at_zero: bool, **kw: Any) -> list[Case]:
+    return [
+        Case(loss, ref, _zero_residual, kw, id="zero-residual", grad=not kink_at_zero),
+        Case(loss, ref, _large_residual, kw, id="large-residual", half=False),
+    ]
+
+
+CASES: list[Case] = [
+    Case("mse", ref_mse, native=(_torch("mse_loss"), _sklearn("mean_squared_error"))),
+    Case("mse", ref_mse, lambda r: (r.standard_normal((2, 3, 4)), r.standard_normal((2, 3, 4))),
+         id="3d"),
+    *_edges("mse", ref_mse, kink_at_zero=False),
+    Case("mae", ref_mae, native=(_torch("l1_loss"), _sklearn("mean_absolute_error"))),
+    *_edges("mae", ref_mae, kink_at_zero=True),
+    Case("huber", ref_huber, native=(_torch("huber_loss"), _keras("Huber"))),
+    Case("huber", ref_huber, kwargs={"delta": 2.5}, id="delta2.5",
+         native=(_torch("huber_loss"), _keras("Huber"))),
+    *_edges("huber", ref_huber, kink_at_zero=False, delta=0.7),
+    Case("smooth_l1", ref_smooth_l1, native=(_torch("smooth_l1_loss"),)),
+    Case("smooth_l1", ref_smooth_l1, kwargs={"beta": 1.0}, id="beta1",
+         native=(_torch("smooth_l1_loss"),)),
+    Case("smooth_l1", ref_smooth_l1, kwargs={"beta": 0.0}, id="beta0",
+         native=(_torch("smooth_l1_loss"),)),
+    *_edges("smooth_l1", ref_smooth_l1, kink_at_zero=False),
+    Case("log_cosh", ref_log_cosh, native=(_optax_log_cosh(), _keras("LogCosh"))),
+    *_edges("log_cosh", ref_log_cosh, kink_at_zero=False),
+    Case("msle", ref_msle, native=(_keras("MeanSquaredLogarithmicError"),)),
+    Case("msle", ref_msle,
+         lambda r: (r.uniform(-1, 3, (4, 3)), r.uniform(0, 3, (4, 3))), id="negative-pred",
+         grad=False),
+    Case("mape", ref_mape, native=(_keras("MeanAbsolutePercentageError"),)),
+    Case("mape", ref_mape, lambda r: (r.standard_normal((4, 3)), np.zeros((4, 3))),
+         id="zero-target", half=False),
+    Case("quantile", ref_quantile, native=(_sklearn("mean_pinball_loss", q="alpha"),)),
+    Case("quantile", ref_quantile, kwargs={"q": 0.9}, id="q0.9",
+         native=(_sklearn("mean_pinball_loss", q="alpha"),)),
+    *_edges("quantile", ref_quantile, kink_at_zero=True),
+    Case("poisson_nll", ref_poisson_nll, native=(_torch("poisson_nll_loss"),)),
+    Case("poisson_nll", ref_poisson_nll, kwargs={"full": True}, id="full",
+         native=(_torch("poisson_nll_loss"),)),
+    Case("poisson_nll", ref_poisson_nll,
+         lambda r: (r.uniform(0.1, 3, (4, 3)), r.uniform(0, 4, (4, 3))),
+         kwargs={"log_input": False, "full": True, "eps": 1e-4}, id="rate-input",
+         native=(_torch("poisson_nll_loss"),)),
+    Case("gaussian_nll", ref_gaussian_nll, native=(_torch("gaussian_nll_loss"),)),
+    Case("gaussian_nll", ref_gaussian_nll,
+         lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)), r.uniform(0.1, 2, 5)),
+         kwargs={"full": True}, id="per-sample-var", native=(_torch("gaussian_nll_loss"),)),
+    Case("gaussian_nll", ref_gaussian_nll,
+         lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)),
+                    r.uniform(0.1, 2, (5, 1))),
+         id="column-var", native=(_torch("gaussian_nll_loss"),)),
+    Case("gaussian_nll", ref_gaussian_nll,
+         lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)),
+                    np.concatenate([np.zeros(5)[:, None], r.uniform(0.1, 2, (5, 2))], 1)),
+         kwargs={"eps": 1e-3}, id="var-below-eps", grad=False, half=False,
+         native=(_torch("gaussian_nll_loss"),)),
+]
+
+INVALID: dict[str, list[dict[str, Any]]] = {
+    "huber": [{"delta": 0.0}, {"delta": -1.0}],
+    "smooth_l1": [{"beta": -0.5}],
+    "quantile": [{"q": -0.1}, {"q": 1.5}],
+    "poisson_nll": [{"eps": -1.0}, {"log_input": "yes"}, {"full": 1}],
+    "gaussian_nll": [{"eps": 0.0}, {"full": "no"}],
+}
