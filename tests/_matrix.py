@@ -10,6 +10,7 @@ import array_api_compat
 import numpy as np
 
 import anyloss
+from anyloss._check import finite_difference
 from anyloss._registry import spec
 from tests._backends import Backend
 from tests.cases import Case
@@ -89,25 +90,6 @@ def substitute(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int 
 
 def pick(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str]) -> list[Any]:
     return [args[key] if isinstance(key, int) else kwargs[key] for key in wrt]
-
-
-def finite_difference(f: Callable[..., float], xs: Sequence[np.ndarray],
-                      rel_step: float = 1e-6) -> list[np.ndarray]:
-    """Central finite-difference gradient of a float64 scalar function, every element."""
-    grads = []
-    for k, x in enumerate(xs):
-        x = np.asarray(x, dtype=np.float64)
-        g = np.zeros_like(x)
-        for idx in np.ndindex(x.shape):
-            h = rel_step * max(1.0, abs(float(x[idx])))
-            up, down = x.copy(), x.copy()
-            up[idx] += h
-            down[idx] -= h
-            args_up = [*xs[:k], up, *xs[k + 1:]]
-            args_down = [*xs[:k], down, *xs[k + 1:]]
-            g[idx] = (f(*args_up) - f(*args_down)) / (up[idx] - down[idx])
-        grads.append(g)
-    return grads
 
 
 def loss_fn(case: Case) -> Callable[..., Any]:

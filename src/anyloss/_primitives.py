@@ -24,13 +24,17 @@ __all__ = [
 
 
 def softplus(x: Any, xp: Any) -> Any:
-    """``log(1 + exp(x))`` without overflow: ``relu(x) + log1p(exp(-|x|))``.
+    """``log(1 + exp(x))`` without overflow, with a full-precision gradient.
 
-    ``relu`` is written as ``(x + |x|) / 2`` so the gradient at 0 is exactly 1/2 on every
-    backend (no tie-breaking of ``maximum``).
+    ``x + log1p(exp(-x))`` for ``x > 0`` and ``log1p(exp(x))`` otherwise; each branch only
+    ever sees arguments where its ``exp`` is at most 1 (double where), so the value and
+    the gradient (the sigmoid, exactly 1/2 at 0) stay accurate in the far tails too.
     """
-    a = xp.abs(x)
-    return (x + a) / 2 + xp.log1p(xp.exp(-a))
+    pos = x > 0
+    zero = xp.zeros_like(x)
+    xpos = xp.where(pos, x, zero)
+    xneg = xp.where(pos, zero, x)
+    return xp.where(pos, xpos + xp.log1p(xp.exp(-xpos)), xp.log1p(xp.exp(xneg)))
 
 
 def log_sigmoid(x: Any, xp: Any) -> Any:

@@ -58,6 +58,7 @@ class LossSpec:
 
 
 _REGISTRY: dict[str, LossSpec] = {}
+FAMILIES = ("regression", "classification", "segmentation", "embedding", "robust")
 
 
 def loss(
@@ -71,6 +72,8 @@ def loss(
 
     def decorate(fn: F) -> F:
         name = fn.__name__
+        if family not in FAMILIES:
+            raise RuntimeError(f"loss {name!r}: unknown family {family!r}")
         if name in _REGISTRY:
             raise RuntimeError(f"loss {name!r} is registered twice")
         spec_ = LossSpec(name, family, fn, example, dict(rules or {}), wrt)
@@ -87,8 +90,11 @@ def loss(
 
 
 def available(family: str | None = None) -> tuple[str, ...]:
-    """Names of every registered loss (of one ``family`` if given), in catalog order."""
-    return tuple(n for n, s in _REGISTRY.items() if family is None or s.family == family)
+    """Names of every registered loss (of one ``family`` if given), family by family."""
+    if family is not None and family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; families: {', '.join(FAMILIES)}")
+    specs = sorted(_REGISTRY.values(), key=lambda s: FAMILIES.index(s.family))
+    return tuple(s.name for s in specs if family is None or s.family == family)
 
 
 def spec(name: str) -> LossSpec:

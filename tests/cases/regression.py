@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.cases import Case, Native, elementwise, torch_tensor
+from tests.cases import KERAS_TOLERANCE, KERAS_WHY, Case, Native, elementwise, torch_tensor
 
 # --- independent float64 references ---------------------------------------------------
 
@@ -111,7 +111,8 @@ def _keras(cls: str) -> Native:
 
         return keras().ops.convert_to_numpy(getattr(keras().losses, cls)(**kw)(t, p))
 
-    return Native(f"keras.losses.{cls}", fn, ("keras", "jax"), reductions=("mean",))
+    return Native(f"keras.losses.{cls}", fn, ("keras", "jax"), reductions=("mean",),
+                  tolerance=KERAS_TOLERANCE, why=KERAS_WHY)
 
 
 def _optax_log_cosh() -> Native:

@@ -1,0 +1,75 @@
+"""nox sessions: the test matrix per backend, cross-backend consistency, lint, GPU, benchmarks.
+
+Plain ``nox`` runs the default sessions: ``tests`` for each CPU backend (each in its own
+environment holding only that backend, proving none is required), ``consistency`` (every
+CPU backend and the native references in one environment, plus ``anyloss check``) and
+``lint``. ``gpu`` (cupy + torch CUDA) and ``bench`` run only when named.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["tests", "consistency", "lint"]
+nox.options.reuse_existing_virtualenvs = False
+
+# torch is pinned to the CPU build these machines carry; an unpinned torch pulls a
+# multi-GB CUDA build (BACKEND-NOTES). jax from the registry is a CPU build.
+TORCH_CPU = "torch==2.13.0"
+BACKENDS = {
+    "numpy": [],
+    "strict": ["array-api-strict"],
+    "torch": [TORCH_CPU],
+    "jax": ["jax"],
+    "dask": ["dask[array]"],
+}
+REFERENCES = ["optax", "keras", "scikit-learn"]
+PYTEST = ["pytest", "-q", "-p", "no:cacheprovider", "-n", os.environ.get("ANYLOSS_WORKERS", "2")]
+
+
+@nox.session
+@nox.parametrize("backend", list(BACKENDS))
+def tests(session: nox.Session, backend: str) -> None:
+    """The matrix on one backend, in an environment that has only that backend."""
+    session.install("-e", ".[test]", *BACKENDS[backend])
+    session.run(*PYTEST, "-m", "not consistency", *session.posargs,
+                env={"ANYLOSS_BACKENDS": backend})
+
+
+@nox.session
+def consistency(session: nox.Session) -> None:
+    """Every CPU backend in one process: cross-backend and gradient parity, natives, check."""
+    deps = [d for ds in BACKENDS.values() for d in ds]
+    session.install("-e", ".[test]", *deps, *REFERENCES)
+    env = {"ANYLOSS_BACKENDS": ",".join(BACKENDS), "KERAS_BACKEND": "jax"}
+    session.run(*PYTEST, "-m", "consistency", *session.posargs, env=env)
+    session.run(*PYTEST, "tests/test_native.py", env=env)
+    session.run("anyloss", "check", env=env)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) and mypy on the package."""
+    session.install("ruff", "mypy", "numpy", "array-api-compat")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "examples", "scripts",
+                "noxfile.py", "conftest.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "examples",
+                "scripts", "noxfile.py", "conftest.py")
+    session.run("mypy")
+
+
+@nox.session
+def gpu(session: nox.Session) -> None:
+    """cupy and torch on CUDA (needs a GPU; not in the default list)."""
+    session.install("-e", ".[test]", "cupy-cuda12x", "torch")
+    session.run(*PYTEST, "-m", "not consistency", *session.posargs,
+                env={"ANYLOSS_BACKENDS": "cupy,torch-cuda"})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """anyloss against each framework's native loss (not a test; prints ratios)."""
+    session.install("-e", ".", TORCH_CPU, "jax", "optax")
+    session.run("python", "benchmarks/bench.py", *session.posargs)

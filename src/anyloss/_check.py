@@ -1,0 +1,191 @@
+"""``anyloss check``: every registered loss on every importable backend, in one table.
+
+For each loss, the registry's example inputs are run on each backend in float32 and
+float64; the value (every reduction) is compared with the float64 NumPy result, and
+where the backend has autograd (torch, jax) the gradient is compared with central
+finite differences of the float64 NumPy loss. The table shows the largest deviation
+(``anyloss._tolerance.deviation``) per loss and backend; the exit status is 1 if any
+exceeds the tolerance of its dtype.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["finite_difference", "main"]
+
+REDUCTIONS = ("mean", "sum", "none")
+DTYPES = ("float32", "float64")
+
+
+def finite_difference(f: Callable[..., float], xs: Sequence[np.ndarray],
+                      rel_step: float = 1e-6) -> list[np.ndarray]:
+    """Central finite-difference gradient of a float64 scalar function, every element."""
+    grads = []
+    for k, x in enumerate(xs):
+        x = np.asarray(x, dtype=np.float64)
+        g = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            h = rel_step * max(1.0, abs(float(x[idx])))
+            up, down = x.copy(), x.copy()
+            up[idx] += h
+            down[idx] -= h
+            args_up = [*xs[:k], up, *xs[k + 1:]]
+            args_down = [*xs[:k], down, *xs[k + 1:]]
+            g[idx] = (f(*args_up) - f(*args_down)) / (up[idx] - down[idx])
+        grads.append(g)
+    return grads
+
+
+def _substitute(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str],
+                values: Sequence[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    a, k = list(args), dict(kwargs)
+    for key, v in zip(wrt, values):
+        if isinstance(key, int):
+            a[key] = v
+        else:
+            k[key] = v
+    return tuple(a), k
+
+
+def _convert(backend: Any, x: Any, dtype: str) -> Any:
+    if not isinstance(x, np.ndarray):
+        return x
+    if np.issubdtype(x.dtype, np.floating):
+        return backend.asarray(x, dtype)
+    return backend.asarray(x, "int64")
+
+
+class _Row:
+    """Largest value and gradient deviations of one loss on one backend."""
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self.grad: float | None = None
+        self.failed = False
+        self.error = ""
+
+
+def _check_one(name: str, backend: Any, ref: dict[str, Any]) -> _Row:
+    from ._registry import spec
+    from ._tolerance import TOLERANCES, deviation
+
+    s, row = spec(name), _Row()
+    args, kwargs = ref["inputs"]
+    for dtype in DTYPES:
+        tol = TOLERANCES[dtype]
+        b_args = tuple(_convert(backend, a, dtype) for a in args)
+        b_kwargs = {k: _convert(backend, v, dtype) for k, v in kwargs.items()}
+        for reduction in REDUCTIONS:
+            got = backend.to_numpy(s.fn(*b_args, reduction=reduction, **b_kwargs))
+            dev = deviation(got, ref[reduction])
+            row.value = max(row.value, dev)
+            row.failed |= not dev <= tol.value
+        if backend.autograd:
+            cot = backend.asarray(ref["cotangent"], dtype)
+            wrt = s.wrt
+
+            def objective(*diff: Any, a: Any = b_args, k: Any = b_kwargs, c: Any = cot) -> Any:
+                aa, kk = _substitute(a, k, wrt, diff)
+                return (s.fn(*aa, reduction="none", **kk) * c).sum()
+
+            diff_in = [b_args[w] if isinstance(w, int) else b_kwargs[w] for w in wrt]
+            _, grads = backend.value_and_grad(objective, diff_in)
+            dev = max(deviation(g, r) for g, r in zip(grads, ref["grads"]))
+            row.grad = max(row.grad or 0.0, dev)
+            limit = max(tol.grad, TOLERANCES["finite-difference"].grad)
+            row.failed |= not dev <= limit
+    return row
+
+
+def _reference(name: str) -> dict[str, Any]:
+    """float64 NumPy values for every reduction and the finite-difference gradient."""
+    from ._registry import spec
+
+    s = spec(name)
+    args, kwargs = s.example(np.random.default_rng(0))
+    ref: dict[str, Any] = {"inputs": (args, kwargs)}
+    for reduction in REDUCTIONS:
+        ref[reduction] = np.asarray(s.fn(*args, reduction=reduction, **kwargs), dtype=np.float64)
+    cot = np.random.default_rng(1).standard_normal(ref["none"].shape)
+    ref["cotangent"] = cot
+
+    def objective(*diff: Any) -> float:
+        a, k = _substitute(args, kwargs, s.wrt, diff)
+        return float(np.sum(np.asarray(s.fn(*a, reduction="none", **k)) * cot))
+
+    diff_in = [args[w] if isinstance(w, int) else kwargs[w] for w in s.wrt]
+    ref["grads"] = finite_difference(objective, [np.asarray(d, dtype=np.float64)
+                                                 for d in diff_in])
+    return ref
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return "0" if x == 0 else f"{x:.0e}" if math.isfinite(x) else "inf"
+
+
+def _backends(names: Sequence[str]) -> tuple[list[Any], list[str]]:
+    from ._backends import make_backend
+
+    found, missing = [], []
+    for n in names:
+        try:
+            found.append(make_backend(n))
+        except ImportError as exc:
+            missing.append(f"{n} ({exc.__class__.__name__}: {exc})".split("\n")[0])
+    return found, missing
+
+
+def run(backend_names: Sequence[str], losses: Sequence[str], out: Any = sys.stdout) -> int:
+    """Print the table; return the exit status (1 if any deviation exceeds tolerance)."""
+    backends, missing = _backends(backend_names)
+    width = max(len(n) for n in losses) + 2
+    cell = 17
+    print("Largest deviation from float64 NumPy (value / gradient vs finite differences),",
+          file=out)
+    print("worst over float32 and float64 and every reduction; '!' exceeds tolerance.\n",
+          file=out)
+    print("loss".ljust(width) + "".join(b.name.ljust(cell) for b in backends), file=out)
+    failures = 0
+    for name in losses:
+        ref = _reference(name)
+        cells = []
+        for b in backends:
+            try:
+                row = _check_one(name, b, ref)
+                mark = "!" if row.failed else ""
+                cells.append(f"{_fmt(row.value)} / {_fmt(row.grad)}{mark}")
+                failures += row.failed
+            except Exception as exc:  # a crash is a failure, shown in the table
+                cells.append(f"ERROR {type(exc).__name__}")
+                print(f"  {name} on {b.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                failures += 1
+        print(name.ljust(width) + "".join(c.ljust(cell) for c in cells), file=out)
+    print(f"\n{len(losses)} losses x {len(backends)} backends: "
+          f"{'all within tolerance' if not failures else f'{failures} FAILED'}", file=out)
+    if missing:
+        print("not checked (not installed or no device): " + "; ".join(missing), file=out)
+    return 1 if failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ._backends import BACKENDS
+    from ._registry import available
+
+    parser = argparse.ArgumentParser(prog="anyloss check", description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", action="append", choices=list(BACKENDS),
+                        help="backend to check (repeatable); default: every one")
+    parser.add_argument("--loss", action="append", choices=list(available()),
+                        help="loss to check (repeatable); default: every one")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("JAX_ENABLE_X64", "1")
+    return run(args.backend or list(BACKENDS), args.loss or list(available()))

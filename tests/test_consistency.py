@@ -1,0 +1,62 @@
+"""Cross-backend consistency: all selected backends in one process.
+
+These run in the nox ``consistency`` session, where every CPU backend is installed (the
+session then runs ``anyloss check`` itself).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anyloss._tolerance import TOLERANCES, deviation
+from tests._backends import Backend, selected_backends
+from tests._matrix import loss_fn, materialize, pick, substitute, wrt_of
+from tests.cases import Case, all_cases
+
+pytestmark = pytest.mark.consistency
+BACKENDS = selected_backends()
+CASES = all_cases()
+case_param = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+
+
+def _need(n: int, backends: list[Backend]) -> None:
+    if len(backends) < n:
+        pytest.skip(f"needs {n} backends, this run has {[b.name for b in backends]}")
+
+
+@case_param
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_same_number_on_every_backend(case: Case, dtype: str) -> None:
+    """Every backend gives the numpy backend's number (within the dtype's tolerance)."""
+    _need(2, BACKENDS)
+    results: dict[str, np.ndarray] = {}
+    for backend in BACKENDS:
+        args, kwargs, _, _ = materialize(case, backend, dtype)
+        results[backend.name] = backend.to_numpy(loss_fn(case)(*args, reduction="none", **kwargs))
+    first, base = next(iter(results.items()))
+    for name, got in results.items():
+        dev = deviation(got, base)
+        assert dev <= TOLERANCES[dtype].value, f"{case.name}: {name} vs {first}: {dev:.3g}"
+
+
+@case_param
+def test_torch_and_jax_gradients_agree(case: Case) -> None:
+    grad_backends = [b for b in BACKENDS if b.autograd]
+    _need(2, grad_backends)
+    grads = {}
+    for backend in grad_backends:
+        args, kwargs, _, _ = materialize(case, backend, "float64")
+        wrt = wrt_of(case)
+        out_shape = np.shape(backend.to_numpy(loss_fn(case)(*args, reduction="none", **kwargs)))
+        cot = backend.asarray(np.random.default_rng(2).standard_normal(out_shape), "float64")
+
+        def objective(*diff, args=args, kwargs=kwargs, wrt=wrt, cot=cot):  # type: ignore[no-untyped-def]
+            a, k = substitute(args, kwargs, wrt, diff)
+            return (loss_fn(case)(*a, reduction="none", **k) * cot).sum()
+
+        grads[backend.name] = backend.value_and_grad(objective, pick(args, kwargs, wrt))[1]
+    (n1, g1), (n2, g2) = list(grads.items())[:2]
+    for key, a, b in zip(wrt_of(case), g1, g2):
+        dev = deviation(a, b)
+        assert dev <= TOLERANCES["float64"].grad, f"{case.name} d/d{key}: {n1} vs {n2}: {dev:.3g}"

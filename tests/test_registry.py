@@ -1,0 +1,56 @@
+"""The registry, ``anyloss.get``, and what importing anyloss pulls in."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+
+import anyloss
+from anyloss._registry import spec
+from tests.cases import all_cases
+
+
+def test_every_registered_loss_has_cases_and_every_case_a_loss() -> None:
+    cases = all_cases()
+    names = set(anyloss.available())
+    assert {c.loss for c in cases} == names
+    ids = [c.name for c in cases]
+    assert len(ids) == len(set(ids)), "case ids must be unique"
+    assert all(any(c.loss == n and c.id == "default" for c in cases) for n in names)
+
+
+def test_every_loss_is_exported_and_documented() -> None:
+    for name in anyloss.available():
+        fn = getattr(anyloss, name)
+        assert name in anyloss.__all__
+        doc = fn.__doc__ or ""
+        assert len(doc) > 80, f"{name} has no real docstring"
+        assert "reduction" in spec(name).hyperparameters
+
+
+def test_available_by_family() -> None:
+    assert anyloss.available("regression")[:2] == ("mse", "mae")
+    assert set(anyloss.available("regression")) <= set(anyloss.available())
+
+
+def test_get_binds_hyperparameters_repr_and_pickle() -> None:
+    huber = anyloss.get("huber", delta=0.5)
+    assert repr(huber) == "anyloss.get('huber', delta=0.5)"
+    p, t = np.array([0.0, 2.0]), np.zeros(2)
+    assert float(huber(p, t)) == 0.4375  # (0 + 0.5 * (2 - 0.25)) / 2
+    clone = pickle.loads(pickle.dumps(huber))
+    assert repr(clone) == repr(huber)
+    assert float(clone(p, t, reduction="sum")) == 0.875
+
+
+def test_import_pulls_in_no_optional_backend() -> None:
+    code = (
+        "import sys, anyloss; "
+        "bad = [m for m in ('torch', 'jax', 'dask', 'cupy', 'array_api_strict', 'scipy') "
+        "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
