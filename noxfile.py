@@ -34,8 +34,9 @@ PYTEST = ["pytest", "-q", "-p", "no:cacheprovider", "-n", os.environ.get("ANYLOS
 def tests(session: nox.Session, backend: str) -> None:
     """The matrix on one backend, in an environment that has only that backend."""
     session.install("-e", ".[test]", *BACKENDS[backend])
-    session.run(*PYTEST, "-m", "not consistency", *session.posargs,
-                env={"ANYLOSS_BACKENDS": backend})
+    session.run(
+        *PYTEST, "-m", "not consistency", *session.posargs, env={"ANYLOSS_BACKENDS": backend}
+    )
 
 
 @nox.session
@@ -53,10 +54,29 @@ def consistency(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy on the package."""
     session.install("ruff", "mypy", "numpy", "array-api-compat")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "examples", "scripts",
-                "noxfile.py", "conftest.py")
-    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "examples",
-                "scripts", "noxfile.py", "conftest.py")
+    session.run(
+        "ruff",
+        "check",
+        "src",
+        "tests",
+        "benchmarks",
+        "examples",
+        "scripts",
+        "noxfile.py",
+        "conftest.py",
+    )
+    session.run(
+        "ruff",
+        "format",
+        "--check",
+        "src",
+        "tests",
+        "benchmarks",
+        "examples",
+        "scripts",
+        "noxfile.py",
+        "conftest.py",
+    )
     session.run("mypy")
 
 
@@ -64,8 +84,13 @@ def lint(session: nox.Session) -> None:
 def gpu(session: nox.Session) -> None:
     """cupy and torch on CUDA (needs a GPU; not in the default list)."""
     session.install("-e", ".[test]", "cupy-cuda12x", "torch")
-    session.run(*PYTEST, "-m", "not consistency", *session.posargs,
-                env={"ANYLOSS_BACKENDS": "cupy,torch-cuda"})
+    session.run(
+        *PYTEST,
+        "-m",
+        "not consistency",
+        *session.posargs,
+        env={"ANYLOSS_BACKENDS": "cupy,torch-cuda"},
+    )
 
 
 @nox.session

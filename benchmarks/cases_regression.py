@@ -69,19 +69,52 @@ BENCHES: list[Bench] = []
 for _backend in ("numpy", "torch", "jax", "torch-cuda", "cupy"):
     _numpyish = _backend in ("numpy", "cupy")
     BENCHES += [
-        Bench("mse", _backend, _pair(_backend), anyloss.mse,
-              (lambda p, t: ((p - t) ** 2).mean()) if _numpyish
-              else _torch("mse_loss") if _backend.startswith("torch") else _jnp("mse"),
-              "formula" if _numpyish else "F.mse_loss" if _backend.startswith("torch")
-              else "optax.l2_loss"),
-        Bench("mae", _backend, _pair(_backend), anyloss.mae,
-              (lambda p, t: abs(p - t).mean()) if _numpyish
-              else _torch("l1_loss") if _backend.startswith("torch") else _jnp("mae"),
-              "formula" if _numpyish else "F.l1_loss" if _backend.startswith("torch")
-              else "jnp formula"),
-        Bench("huber", _backend, _pair(_backend), anyloss.huber,
-              _np_huber if _backend == "numpy"
-              else _torch("huber_loss") if _backend.startswith("torch") else _jnp("huber"),
-              "formula" if _numpyish else "F.huber_loss" if _backend.startswith("torch")
-              else "optax.huber_loss"),
+        Bench(
+            "mse",
+            _backend,
+            _pair(_backend),
+            anyloss.mse,
+            (lambda p, t: ((p - t) ** 2).mean())
+            if _numpyish
+            else _torch("mse_loss")
+            if _backend.startswith("torch")
+            else _jnp("mse"),
+            "formula"
+            if _numpyish
+            else "F.mse_loss"
+            if _backend.startswith("torch")
+            else "optax.l2_loss",
+        ),
+        Bench(
+            "mae",
+            _backend,
+            _pair(_backend),
+            anyloss.mae,
+            (lambda p, t: abs(p - t).mean())
+            if _numpyish
+            else _torch("l1_loss")
+            if _backend.startswith("torch")
+            else _jnp("mae"),
+            "formula"
+            if _numpyish
+            else "F.l1_loss"
+            if _backend.startswith("torch")
+            else "jnp formula",
+        ),
+        Bench(
+            "huber",
+            _backend,
+            _pair(_backend),
+            anyloss.huber,
+            _np_huber
+            if _backend == "numpy"
+            else _torch("huber_loss")
+            if _backend.startswith("torch")
+            else _jnp("huber"),
+            "formula"
+            if _numpyish
+            else "F.huber_loss"
+            if _backend.startswith("torch")
+            else "optax.huber_loss",
+        ),
     ]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 os.environ.setdefault("JAX_ENABLE_X64", "1")  # before jax makes any array
 
-from anyloss._backends import (  # noqa: E402
+from anyloss._backends import (
     BACKENDS,
     CPU_BACKENDS,
     GPU_BACKENDS,
@@ -41,8 +41,9 @@ def selected_backends() -> list[Backend]:
     backends = []
     for name in (n.strip() for n in requested.split(",") if n.strip()):
         if name not in BACKENDS:
-            raise ValueError(f"ANYLOSS_BACKENDS names unknown backend {name!r}; "
-                             f"known: {', '.join(BACKENDS)}")
+            raise ValueError(
+                f"ANYLOSS_BACKENDS names unknown backend {name!r}; known: {', '.join(BACKENDS)}"
+            )
         try:
             backends.append(make_backend(name))
         except ImportError as exc:

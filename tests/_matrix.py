@@ -1,4 +1,4 @@
-"""Helpers of the test matrix: turn a Case into backend inputs, check results, finite differences."""
+"""Helpers of the test matrix: a Case as backend inputs, result checks, substitution."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import array_api_compat
 import numpy as np
 
 import anyloss
-from anyloss._check import finite_difference
 from anyloss._registry import spec
 from tests._backends import Backend
 from tests.cases import Case
@@ -33,8 +32,9 @@ def _rounded(backend: Backend, a: Any, dtype: str) -> Any:
     return a
 
 
-def materialize(case: Case, backend: Backend, dtype: str) -> tuple[tuple[Any, ...], dict[str, Any],
-                                                                   tuple[Any, ...], dict[str, Any]]:
+def materialize(
+    case: Case, backend: Backend, dtype: str
+) -> tuple[tuple[Any, ...], dict[str, Any], tuple[Any, ...], dict[str, Any]]:
     """Backend inputs, and the float64 NumPy inputs the reference sees (rounded alike)."""
     arrays, kw = case.inputs()
     args = tuple(_convert(backend, a, dtype) for a in arrays)
@@ -76,11 +76,12 @@ def wrt_of(case: Case) -> tuple[int | str, ...]:
     return spec(case.loss).wrt
 
 
-def substitute(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str],
-               values: Sequence[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def substitute(
+    args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str], values: Sequence[Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """``args``/``kwargs`` with the ``wrt`` entries replaced by ``values``."""
     a, k = list(args), dict(kwargs)
-    for key, v in zip(wrt, values):
+    for key, v in zip(wrt, values, strict=False):
         if isinstance(key, int):
             a[key] = v
         else:

@@ -17,7 +17,9 @@ def test_check_prints_table_and_passes_on_numpy() -> None:
     status = _check.run(["numpy"], ["mse", "huber"], out=out)
     text = out.getvalue()
     assert status == 0, text
-    assert "mse" in text and "huber" in text and "all within tolerance" in text
+    assert "mse" in text
+    assert "huber" in text
+    assert "all within tolerance" in text
 
 
 def test_check_fails_when_a_backend_disagrees(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,16 +31,22 @@ def test_check_fails_when_a_backend_disagrees(monkeypatch: pytest.MonkeyPatch) -
         out = good(pred, target, reduction=reduction)
         return out * 1.001 if out.dtype == np.float32 else out
 
-    monkeypatch.setitem(_registry._REGISTRY, "mse",
-                        _registry.LossSpec("mse", spec.family, skewed, spec.example))
+    monkeypatch.setitem(
+        _registry._REGISTRY, "mse", _registry.LossSpec("mse", spec.family, skewed, spec.example)
+    )
     out = io.StringIO()
     assert _check.run(["numpy"], ["mse"], out=out) == 1
-    assert "!" in out.getvalue() and "FAILED" in out.getvalue()
+    assert "!" in out.getvalue()
+    assert "FAILED" in out.getvalue()
 
 
 def test_console_entry_point_runs() -> None:
-    res = subprocess.run([sys.executable, "-m", "anyloss", "check", "--backend", "numpy",
-                          "--loss", "mae"], capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-m", "anyloss", "check", "--backend", "numpy", "--loss", "mae"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "mae" in res.stdout
     assert "not checked" not in res.stdout  # only numpy was asked for

@@ -27,7 +27,8 @@ def _example(name: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
 
 def _on(backend: Backend, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(_convert(backend, a, "float64") for a in args), {
-        k: _convert(backend, v, "float64") for k, v in kwargs.items()}
+        k: _convert(backend, v, "float64") for k, v in kwargs.items()
+    }
 
 
 @name_param
@@ -62,7 +63,8 @@ def test_mixed_libraries(name: str, backend: Backend) -> None:
         getattr(anyloss, name)(*mixed, **kwargs)
     msg = str(info.value)
     lib = "array_api_strict" if backend.name == "strict" else backend.name.split("-")[0]
-    assert "numpy" in msg and lib in msg, msg
+    assert "numpy" in msg, msg
+    assert lib in msg, msg
 
 
 @name_param
@@ -82,7 +84,7 @@ def test_invalid_hyperparameters(name: str) -> None:
 
 
 def test_unknown_hyperparameter_names_the_valid_ones() -> None:
-    with pytest.raises(TypeError, match="deta.*delta"):
+    with pytest.raises(TypeError, match=r"deta.*delta"):
         anyloss.get("huber", deta=1.0)
 
 

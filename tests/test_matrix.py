@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from anyloss._check import finite_difference
 from anyloss._tolerance import TOLERANCES, deviation
 from tests._backends import Backend
 from tests._matrix import (
     check_array,
-    finite_difference,
     loss_fn,
     materialize,
     no_compute,
@@ -29,14 +29,17 @@ CASES = all_cases()
 case_param = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 
 
-def _compare(case: Case, reduction: str, got: np.ndarray, expected: np.ndarray,
-             limit: float, what: str) -> None:
+def _compare(
+    case: Case, reduction: str, got: np.ndarray, expected: np.ndarray, limit: float, what: str
+) -> None:
     assert got.shape == expected.shape, (
-        f"{case.name} [{reduction}] {what}: shape {got.shape}, reference {expected.shape}")
+        f"{case.name} [{reduction}] {what}: shape {got.shape}, reference {expected.shape}"
+    )
     dev = deviation(got, expected)
     assert dev <= limit, (
         f"{case.name} [{reduction}] {what}: deviation {dev:.3g} > {limit:.1g}\n"
-        f"got      {got.ravel()[:6]}\nexpected {expected.ravel()[:6]}")
+        f"got      {got.ravel()[:6]}\nexpected {expected.ravel()[:6]}"
+    )
 
 
 @case_param
@@ -72,8 +75,9 @@ def test_half_precision(case: Case, half_backend: Backend) -> None:
             _compare(case, reduction, got, expected, TOLERANCES[dtype].value, dtype)
 
 
-def _objective(case: Case, args: tuple[Any, ...], kwargs: dict[str, Any], reduction: str,
-               cotangent: Any) -> Any:
+def _objective(
+    case: Case, args: tuple[Any, ...], kwargs: dict[str, Any], reduction: str, cotangent: Any
+) -> Any:
     wrt = wrt_of(case)
     fn = loss_fn(case)
 
@@ -97,7 +101,7 @@ def test_gradient(case: Case, grad_backend: Backend) -> None:
         objective = _objective(case, args, kwargs, reduction, cotangent)
         _, grads = grad_backend.value_and_grad(objective, pick(args, kwargs, wrt))
         if np.all(np.isfinite(expected_value)):
-            for key, g in zip(wrt, grads):
+            for key, g in zip(wrt, grads, strict=False):
                 assert np.all(np.isfinite(g)), f"{case.name} [{reduction}]: d/d{key} not finite"
         if not case.grad:
             continue
@@ -107,7 +111,7 @@ def test_gradient(case: Case, grad_backend: Backend) -> None:
             return float(np.sum(np.asarray(case.reference(*a, reduction=reduction, **k)) * cot))
 
         fd = finite_difference(ref_objective, pick(ref_args, ref_kwargs, wrt))
-        for key, g, r in zip(wrt, grads, fd):
+        for key, g, r in zip(wrt, grads, fd, strict=False):
             _compare(case, reduction, g, r, TOLERANCES["finite-difference"].grad, f"d/d{key}")
 
 
@@ -121,6 +125,12 @@ def test_jit_equals_eager(case: Case, jax_backend: Backend) -> None:
     for reduction in case.reductions:
         fn = loss_fn(case)
         eager = fn(*args, reduction=reduction, **kwargs)
-        jitted = jax.jit(lambda *a, r=reduction: fn(*a, reduction=r, **kwargs))(*args)
-        _compare(case, reduction, backend.to_numpy(jitted), backend.to_numpy(eager),
-                 TOLERANCES["float64"].value, "jit vs eager")
+        jitted = jax.jit(lambda *a, r=reduction, f=fn: f(*a, reduction=r, **kwargs))(*args)
+        _compare(
+            case,
+            reduction,
+            backend.to_numpy(jitted),
+            backend.to_numpy(eager),
+            TOLERANCES["float64"].value,
+            "jit vs eager",
+        )

@@ -38,8 +38,9 @@ def test_logsumexp_and_log_softmax(backend: Backend) -> None:
 
 def test_xlogy_zero_times_log_zero(backend: Backend) -> None:
     x, y = np.array([0.0, 0.0, 2.0]), np.array([0.0, 3.0, 3.0])
-    got = backend.to_numpy(P.xlogy(backend.asarray(x, "float64"), backend.asarray(y, "float64"),
-                                   backend.xp))
+    got = backend.to_numpy(
+        P.xlogy(backend.asarray(x, "float64"), backend.asarray(y, "float64"), backend.xp)
+    )
     np.testing.assert_allclose(got, [0.0, 0.0, 2 * np.log(3.0)])
 
 
@@ -51,7 +52,8 @@ def test_gradients_are_finite_at_extremes(grad_backend: Backend) -> None:
     _, (g,) = b.value_and_grad(lambda v: P.softplus(v, xp).sum(), [x])
     np.testing.assert_allclose(g, np.exp(-np.logaddexp(0.0, -X)), rtol=1e-12)
     _, (g,) = b.value_and_grad(lambda v: P.safe_sqrt(v * v, xp).sum(), [x])
-    assert np.all(np.isfinite(g)) and g[4] == 0
+    assert np.all(np.isfinite(g))
+    assert g[4] == 0
     zeros = b.asarray(np.zeros(3), "float64")
     _, grads = b.value_and_grad(lambda p, q: P.xlogy(p, q, xp).sum(), [zeros, zeros])
     assert all(np.all(np.isfinite(gr)) for gr in grads)

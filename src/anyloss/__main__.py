@@ -9,9 +9,11 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
-        print("usage: anyloss check [--backend NAME ...] [--loss NAME ...]\n\n"
-              "  check   run every loss on every installed backend and print the deviations\n"
-              "          of value and gradient from a float64 NumPy reference")
+        print(
+            "usage: anyloss check [--backend NAME ...] [--loss NAME ...]\n\n"
+            "  check   run every loss on every installed backend and print the deviations\n"
+            "          of value and gradient from a float64 NumPy reference"
+        )
         return 0 if args else 2
     if args[0] == "check":
         from ._check import main as check

@@ -49,7 +49,9 @@ class Backend:
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
 
-    def value_and_grad(self, f: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Any, list[np.ndarray]]:
+    def value_and_grad(
+        self, f: Callable[..., Any], inputs: Sequence[Any]
+    ) -> tuple[Any, list[np.ndarray]]:
         """``f(*inputs)`` (a scalar) and its gradient w.r.t. every input."""
         raise NotImplementedError(f"{self.name} has no autograd")
 
@@ -68,8 +70,10 @@ class StrictBackend(Backend):
         return self.lib.asarray(np.asarray(x), dtype=getattr(self.lib, dtype))
 
     def to_numpy(self, x: Any) -> np.ndarray:
-        return np.asarray(self.lib.astype(x, self.lib.float64) if x.dtype != self.lib.bool
-                          else x, dtype=np.float64)
+        return np.asarray(
+            self.lib.astype(x, self.lib.float64) if x.dtype != self.lib.bool else x,
+            dtype=np.float64,
+        )
 
 
 class TorchBackend(Backend):
@@ -84,12 +88,16 @@ class TorchBackend(Backend):
     def to_numpy(self, x: Any) -> np.ndarray:
         return x.detach().to(device="cpu", dtype=self.lib.float64).numpy()
 
-    def value_and_grad(self, f: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Any, list[np.ndarray]]:
+    def value_and_grad(
+        self, f: Callable[..., Any], inputs: Sequence[Any]
+    ) -> tuple[Any, list[np.ndarray]]:
         leaves = [x.detach().clone().requires_grad_(True) for x in inputs]
         out = f(*leaves)
         grads = self.lib.autograd.grad(out, leaves, allow_unused=True)
-        return out, [np.zeros(x.shape) if g is None else self.to_numpy(g)
-                     for g, x in zip(grads, leaves)]
+        return out, [
+            np.zeros(x.shape) if g is None else self.to_numpy(g)
+            for g, x in zip(grads, leaves, strict=False)
+        ]
 
 
 class TorchCudaBackend(TorchBackend):
@@ -116,7 +124,9 @@ class JaxBackend(Backend):
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(self.jnp.asarray(x, dtype=self.jnp.float64))
 
-    def value_and_grad(self, f: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Any, list[np.ndarray]]:
+    def value_and_grad(
+        self, f: Callable[..., Any], inputs: Sequence[Any]
+    ) -> tuple[Any, list[np.ndarray]]:
         argnums = tuple(range(len(inputs)))
         out, grads = self.lib.jit(self.lib.value_and_grad(f, argnums=argnums))(*inputs)
         return out, [self.to_numpy(g) for g in grads]
@@ -150,8 +160,16 @@ class CupyBackend(Backend):
 
 
 BACKENDS: dict[str, type[Backend]] = {
-    c.name: c for c in (NumpyBackend, StrictBackend, TorchBackend, JaxBackend, DaskBackend,
-                        CupyBackend, TorchCudaBackend)
+    c.name: c
+    for c in (
+        NumpyBackend,
+        StrictBackend,
+        TorchBackend,
+        JaxBackend,
+        DaskBackend,
+        CupyBackend,
+        TorchCudaBackend,
+    )
 }
 
 

@@ -25,8 +25,9 @@ REDUCTIONS = ("mean", "sum", "none")
 DTYPES = ("float32", "float64")
 
 
-def finite_difference(f: Callable[..., float], xs: Sequence[np.ndarray],
-                      rel_step: float = 1e-6) -> list[np.ndarray]:
+def finite_difference(
+    f: Callable[..., float], xs: Sequence[np.ndarray], rel_step: float = 1e-6
+) -> list[np.ndarray]:
     """Central finite-difference gradient of a float64 scalar function, every element."""
     grads = []
     for k, x in enumerate(xs):
@@ -37,17 +38,18 @@ def finite_difference(f: Callable[..., float], xs: Sequence[np.ndarray],
             up, down = x.copy(), x.copy()
             up[idx] += h
             down[idx] -= h
-            args_up = [*xs[:k], up, *xs[k + 1:]]
-            args_down = [*xs[:k], down, *xs[k + 1:]]
+            args_up = [*xs[:k], up, *xs[k + 1 :]]
+            args_down = [*xs[:k], down, *xs[k + 1 :]]
             g[idx] = (f(*args_up) - f(*args_down)) / (up[idx] - down[idx])
         grads.append(g)
     return grads
 
 
-def _substitute(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str],
-                values: Sequence[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def _substitute(
+    args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str], values: Sequence[Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     a, k = list(args), dict(kwargs)
-    for key, v in zip(wrt, values):
+    for key, v in zip(wrt, values, strict=False):
         if isinstance(key, int):
             a[key] = v
         else:
@@ -92,13 +94,15 @@ def _check_one(name: str, backend: Any, ref: dict[str, Any]) -> _Row:
             cot = backend.asarray(ref["cotangent"], dtype)
             wrt = s.wrt
 
-            def objective(*diff: Any, a: Any = b_args, k: Any = b_kwargs, c: Any = cot) -> Any:
-                aa, kk = _substitute(a, k, wrt, diff)
+            def objective(
+                *diff: Any, a: Any = b_args, k: Any = b_kwargs, c: Any = cot, w: Any = wrt
+            ) -> Any:
+                aa, kk = _substitute(a, k, w, diff)
                 return (s.fn(*aa, reduction="none", **kk) * c).sum()
 
             diff_in = [b_args[w] if isinstance(w, int) else b_kwargs[w] for w in wrt]
             _, grads = backend.value_and_grad(objective, diff_in)
-            dev = max(deviation(g, r) for g, r in zip(grads, ref["grads"]))
+            dev = max(deviation(g, r) for g, r in zip(grads, ref["grads"], strict=False))
             row.grad = max(row.grad or 0.0, dev)
             limit = max(tol.grad, TOLERANCES["finite-difference"].grad)
             row.failed |= not dev <= limit
@@ -122,8 +126,7 @@ def _reference(name: str) -> dict[str, Any]:
         return float(np.sum(np.asarray(s.fn(*a, reduction="none", **k)) * cot))
 
     diff_in = [args[w] if isinstance(w, int) else kwargs[w] for w in s.wrt]
-    ref["grads"] = finite_difference(objective, [np.asarray(d, dtype=np.float64)
-                                                 for d in diff_in])
+    ref["grads"] = finite_difference(objective, [np.asarray(d, dtype=np.float64) for d in diff_in])
     return ref
 
 
@@ -150,10 +153,10 @@ def run(backend_names: Sequence[str], losses: Sequence[str], out: Any = sys.stdo
     backends, missing = _backends(backend_names)
     width = max(len(n) for n in losses) + 2
     cell = 17
-    print("Largest deviation from float64 NumPy (value / gradient vs finite differences),",
-          file=out)
-    print("worst over float32 and float64 and every reduction; '!' exceeds tolerance.\n",
-          file=out)
+    print(
+        "Largest deviation from float64 NumPy (value / gradient vs finite differences),", file=out
+    )
+    print("worst over float32 and float64 and every reduction; '!' exceeds tolerance.\n", file=out)
     print("loss".ljust(width) + "".join(b.name.ljust(cell) for b in backends), file=out)
     failures = 0
     for name in losses:
@@ -170,8 +173,11 @@ def run(backend_names: Sequence[str], losses: Sequence[str], out: Any = sys.stdo
                 print(f"  {name} on {b.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 failures += 1
         print(name.ljust(width) + "".join(c.ljust(cell) for c in cells), file=out)
-    print(f"\n{len(losses)} losses x {len(backends)} backends: "
-          f"{'all within tolerance' if not failures else f'{failures} FAILED'}", file=out)
+    print(
+        f"\n{len(losses)} losses x {len(backends)} backends: "
+        f"{'all within tolerance' if not failures else f'{failures} FAILED'}",
+        file=out,
+    )
     if missing:
         print("not checked (not installed or no device): " + "; ".join(missing), file=out)
     return 1 if failures else 0
@@ -182,10 +188,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._registry import available
 
     parser = argparse.ArgumentParser(prog="anyloss check", description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", action="append", choices=list(BACKENDS),
-                        help="backend to check (repeatable); default: every one")
-    parser.add_argument("--loss", action="append", choices=list(available()),
-                        help="loss to check (repeatable); default: every one")
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=list(BACKENDS),
+        help="backend to check (repeatable); default: every one",
+    )
+    parser.add_argument(
+        "--loss",
+        action="append",
+        choices=list(available()),
+        help="loss to check (repeatable); default: every one",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("JAX_ENABLE_X64", "1")
     return run(args.backend or list(BACKENDS), args.loss or list(available()))

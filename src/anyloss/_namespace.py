@@ -56,12 +56,9 @@ class Namespace:
 
     def constant(self, value: Any, dtype: Any = None) -> Any:
         """A constant array with an explicit dtype (default: the float dtype) and device."""
-        return self.xp.asarray(value, dtype=self.dtype if dtype is None else dtype,
-                               device=self.device)
-
-
-def _arrays(args: tuple[Any, ...]) -> list[tuple[int, Any]]:
-    return [(i, a) for i, a in enumerate(args) if a is not None and not isinstance(a, _SCALARS)]
+        return self.xp.asarray(
+            value, dtype=self.dtype if dtype is None else dtype, device=self.device
+        )
 
 
 def resolve(*args: Any) -> Namespace:
@@ -80,45 +77,69 @@ def resolve(*args: Any) -> Namespace:
     ValueError
         If the arrays sit on two different devices (the message names both).
     """
-    arrays = _arrays(args)
+    arrays = [a for a in args if a is not None and not isinstance(a, _SCALARS)]
     if not arrays:
         raise TypeError("a loss needs at least one array argument; got only scalars or None")
-    first_i, first = arrays[0]
     try:
-        xp = array_api_compat.array_namespace(first)
-    except TypeError as exc:
-        raise TypeError(
-            f"argument {first_i} is a {type(first).__name__}, not an array of a supported "
-            "library (numpy, cupy, torch, jax, dask, array-api-strict)"
-        ) from exc
-    device = array_api_compat.device(first)
-    for i, a in arrays[1:]:
-        try:
-            other = array_api_compat.array_namespace(a)
-        except TypeError as exc:
-            raise TypeError(
-                f"argument {i} is a {type(a).__name__}, not an array like argument "
-                f"{first_i} ({library_name(first)})"
-            ) from exc
-        if other is not xp:
-            raise TypeError(
-                f"inputs come from different array libraries: argument {first_i} is "
-                f"{library_name(first)}, argument {i} is {library_name(a)}; "
-                "convert them to one library first"
-            )
+        xp = array_api_compat.array_namespace(*arrays)
+    except TypeError:
+        _explain_mixed(args)
+        raise
+    device = array_api_compat.device(arrays[0])
+    for a in arrays[1:]:
         dev = array_api_compat.device(a)
         if dev != device and dev is not None and device is not None:  # None: a jax tracer
+            first, i = _position(args, arrays[0]), _position(args, a)
             raise ValueError(
-                f"inputs sit on different devices: argument {first_i} on {device}, "
+                f"inputs sit on different devices: argument {first} on {device}, "
                 f"argument {i} on {dev}; move them to one device first"
             )
-    return Namespace(xp, device, _float_dtype(xp, device, [a for _, a in arrays]))
+    return Namespace(xp, device, _float_dtype(xp, device, arrays))
+
+
+def _position(args: tuple[Any, ...], x: Any) -> int:
+    return next(i for i, a in enumerate(args) if a is x)
+
+
+def _explain_mixed(args: tuple[Any, ...]) -> None:
+    """Raise a ``TypeError`` naming the first two arguments that do not go together."""
+    first: tuple[int, Any, Any] | None = None
+    for i, a in enumerate(args):
+        if a is None or isinstance(a, _SCALARS):
+            continue
+        try:
+            xp = array_api_compat.array_namespace(a)
+        except TypeError as exc:
+            raise TypeError(
+                f"argument {i} is a {type(a).__name__}, not an array of a supported library "
+                "(numpy, cupy, torch, jax, dask, array-api-strict)"
+            ) from exc
+        if first is None:
+            first = (i, a, xp)
+        elif xp is not first[2]:
+            raise TypeError(
+                f"inputs come from different array libraries: argument {first[0]} is "
+                f"{library_name(first[1])}, argument {i} is {library_name(a)}; "
+                "convert them to one library first"
+            )
+
+
+_IS_FLOAT: dict[tuple[int, Any], bool] = {}
+
+
+def _is_float(xp: Any, dtype: Any) -> bool:
+    key = (id(xp), dtype)
+    hit = _IS_FLOAT.get(key)
+    if hit is None:
+        hit = _IS_FLOAT[key] = bool(xp.isdtype(dtype, "real floating"))
+    return hit
 
 
 def _float_dtype(xp: Any, device: Any, arrays: list[Any]) -> Any:
-    floats = [a.dtype for a in arrays if xp.isdtype(a.dtype, "real floating")]
+    floats = [a.dtype for a in arrays if _is_float(xp, a.dtype)]
     if floats:
-        return xp.result_type(*floats)
+        first = floats[0]
+        return first if all(d == first for d in floats) else xp.result_type(*floats)
     return xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
 
 
@@ -131,6 +152,6 @@ def resolve_floats(*arrays: Any, names: tuple[str, ...]) -> tuple[Namespace, lis
     from ._validation import check_same_shape
 
     ns = resolve(*arrays)
-    for a, name in zip(arrays[1:], names[1:]):
+    for a, name in zip(arrays[1:], names[1:], strict=False):
         check_same_shape(arrays[0], a, names[0], name)
     return ns, [ns.float(a) for a in arrays]

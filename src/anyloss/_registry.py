@@ -42,9 +42,7 @@ class LossSpec:
     def hyperparameters(self) -> dict[str, Any]:
         """Keyword-only parameters and their defaults (``reduction`` included)."""
         sig = inspect.signature(self.fn)
-        return {
-            p.name: p.default for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY
-        }
+        return {p.name: p.default for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY}
 
     def check(self, kwargs: Mapping[str, Any]) -> None:
         """Validate hyperparameters by their rules; ``ValueError`` names the bad one."""

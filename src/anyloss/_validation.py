@@ -43,8 +43,11 @@ def check_reduction(reduction: object) -> None:
 
 def fmt_shape(shape: Sequence[int | None]) -> str:
     """A shape as a plain tuple string, the same for every backend: ``(8, 1)``."""
-    return str(tuple(None if d is None or (isinstance(d, float) and math.isnan(d))
-                     else int(d) for d in shape))
+    return str(
+        tuple(
+            None if d is None or (isinstance(d, float) and math.isnan(d)) else int(d) for d in shape
+        )
+    )
 
 
 def check_same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:

@@ -74,8 +74,11 @@ def _huber_core(x: Any, delta: float, xp: Any) -> Any:
     return xp.where(a < delta, 0.5 * x * x, delta * (a - 0.5 * delta))
 
 
-@loss("regression", example=arrays(normal(6, 5, scale=2.0), normal(6, 5), delta=1.0),
-      rules={"delta": greater_than(0.0)})
+@loss(
+    "regression",
+    example=arrays(normal(6, 5, scale=2.0), normal(6, 5), delta=1.0),
+    rules={"delta": greater_than(0.0)},
+)
 def huber(pred: Any, target: Any, *, delta: float = 1.0, reduction: str = "mean") -> Any:
     r"""Huber loss: quadratic near zero, linear beyond ``delta``.
 
@@ -97,8 +100,11 @@ def huber(pred: Any, target: Any, *, delta: float = 1.0, reduction: str = "mean"
     return reduce(_huber_core(p - t, delta, ns.xp), reduction, ns.xp)
 
 
-@loss("regression", example=arrays(normal(6, 5, scale=2.0), normal(6, 5), beta=0.5),
-      rules={"beta": at_least(0.0)})
+@loss(
+    "regression",
+    example=arrays(normal(6, 5, scale=2.0), normal(6, 5), beta=0.5),
+    rules={"beta": at_least(0.0)},
+)
 def smooth_l1(pred: Any, target: Any, *, beta: float = 1.0, reduction: str = "mean") -> Any:
     r"""Smooth L1: ``huber(delta=beta) / beta``; ``beta = 0`` is plain L1 (as in torch).
 
@@ -177,8 +183,11 @@ def mape(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     return reduce(100 * xp.abs(t - p) / xp.maximum(xp.abs(t), _KERAS_EPSILON), reduction, xp)
 
 
-@loss("regression", example=arrays(normal(6, 5), normal(6, 5), q=0.3),
-      rules={"q": in_interval(0.0, 1.0)})
+@loss(
+    "regression",
+    example=arrays(normal(6, 5), normal(6, 5), q=0.3),
+    rules={"q": in_interval(0.0, 1.0)},
+)
 def quantile(pred: Any, target: Any, *, q: float = 0.5, reduction: str = "mean") -> Any:
     r"""Quantile (pinball) loss for the ``q``-th quantile.
 
@@ -201,9 +210,11 @@ def quantile(pred: Any, target: Any, *, q: float = 0.5, reduction: str = "mean")
     return reduce(xp.where(d >= 0, q * d, (q - 1) * d), reduction, xp)
 
 
-@loss("regression",
-      example=arrays(normal(6, 5, scale=0.5), uniform(6, 5, high=5.0), log_input=True),
-      rules={"log_input": boolean, "full": boolean, "eps": at_least(0.0)})
+@loss(
+    "regression",
+    example=arrays(normal(6, 5, scale=0.5), uniform(6, 5, high=5.0), log_input=True),
+    rules={"log_input": boolean, "full": boolean, "eps": at_least(0.0)},
+)
 def poisson_nll(
     pred: Any,
     target: Any,
@@ -260,9 +271,12 @@ def _gaussian_var(var: Any, pred: Any, ns: Any) -> Any:
     )
 
 
-@loss("regression",
-      example=arrays(normal(6, 5), normal(6, 5), uniform(6, 5, low=0.2, high=2.0)),
-      rules={"full": boolean, "eps": greater_than(0.0)}, wrt=(0, 2))
+@loss(
+    "regression",
+    example=arrays(normal(6, 5), normal(6, 5), uniform(6, 5, low=0.2, high=2.0)),
+    rules={"full": boolean, "eps": greater_than(0.0)},
+    wrt=(0, 2),
+)
 def gaussian_nll(
     pred: Any,
     target: Any,

@@ -1,4 +1,4 @@
-"""Regression family: references written out from the formulas, natives from torch/sklearn/Keras/Optax."""
+"""Regression cases: references written from the formulas; torch/sklearn/Keras/Optax natives."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ def ref_quantile(p: Any, t: Any, q: float = 0.5) -> Any:
 
 
 @elementwise
-def ref_poisson_nll(p: Any, t: Any, log_input: bool = True, full: bool = False,
-                    eps: float = 1e-8) -> Any:
+def ref_poisson_nll(
+    p: Any, t: Any, log_input: bool = True, full: bool = False, eps: float = 1e-8
+) -> Any:
     out = np.exp(p) - t * p if log_input else p - t * np.log(p + eps)
     if full:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -99,8 +100,9 @@ def _sklearn(fname: str, **rename: str) -> Native:
         import sklearn.metrics
 
         kw = {rename.get(k, k): v for k, v in kw.items()}
-        return getattr(sklearn.metrics, fname)(t.reshape(-1, t.shape[-1]),
-                                                p.reshape(-1, p.shape[-1]), **kw)
+        return getattr(sklearn.metrics, fname)(
+            t.reshape(-1, t.shape[-1]), p.reshape(-1, p.shape[-1]), **kw
+        )
 
     return Native(f"sklearn.metrics.{fname}", fn, ("sklearn",), reductions=("mean",))
 
@@ -111,8 +113,14 @@ def _keras(cls: str) -> Native:
 
         return keras().ops.convert_to_numpy(getattr(keras().losses, cls)(**kw)(t, p))
 
-    return Native(f"keras.losses.{cls}", fn, ("keras", "jax"), reductions=("mean",),
-                  tolerance=KERAS_TOLERANCE, why=KERAS_WHY)
+    return Native(
+        f"keras.losses.{cls}",
+        fn,
+        ("keras", "jax"),
+        reductions=("mean",),
+        tolerance=KERAS_TOLERANCE,
+        why=KERAS_WHY,
+    )
 
 
 def _optax_log_cosh() -> Native:
@@ -143,54 +151,113 @@ def _edges(loss: str, ref: Any, kink_at_zero: bool, **kw: Any) -> list[Case]:
 
 CASES: list[Case] = [
     Case("mse", ref_mse, native=(_torch("mse_loss"), _sklearn("mean_squared_error"))),
-    Case("mse", ref_mse, lambda r: (r.standard_normal((2, 3, 4)), r.standard_normal((2, 3, 4))),
-         id="3d"),
+    Case(
+        "mse",
+        ref_mse,
+        lambda r: (r.standard_normal((2, 3, 4)), r.standard_normal((2, 3, 4))),
+        id="3d",
+    ),
     *_edges("mse", ref_mse, kink_at_zero=False),
     Case("mae", ref_mae, native=(_torch("l1_loss"), _sklearn("mean_absolute_error"))),
     *_edges("mae", ref_mae, kink_at_zero=True),
     Case("huber", ref_huber, native=(_torch("huber_loss"), _keras("Huber"))),
-    Case("huber", ref_huber, kwargs={"delta": 2.5}, id="delta2.5",
-         native=(_torch("huber_loss"), _keras("Huber"))),
+    Case(
+        "huber",
+        ref_huber,
+        kwargs={"delta": 2.5},
+        id="delta2.5",
+        native=(_torch("huber_loss"), _keras("Huber")),
+    ),
     *_edges("huber", ref_huber, kink_at_zero=False, delta=0.7),
     Case("smooth_l1", ref_smooth_l1, native=(_torch("smooth_l1_loss"),)),
-    Case("smooth_l1", ref_smooth_l1, kwargs={"beta": 1.0}, id="beta1",
-         native=(_torch("smooth_l1_loss"),)),
-    Case("smooth_l1", ref_smooth_l1, kwargs={"beta": 0.0}, id="beta0",
-         native=(_torch("smooth_l1_loss"),)),
+    Case(
+        "smooth_l1",
+        ref_smooth_l1,
+        kwargs={"beta": 1.0},
+        id="beta1",
+        native=(_torch("smooth_l1_loss"),),
+    ),
+    Case(
+        "smooth_l1",
+        ref_smooth_l1,
+        kwargs={"beta": 0.0},
+        id="beta0",
+        native=(_torch("smooth_l1_loss"),),
+    ),
     *_edges("smooth_l1", ref_smooth_l1, kink_at_zero=False),
     Case("log_cosh", ref_log_cosh, native=(_optax_log_cosh(), _keras("LogCosh"))),
     *_edges("log_cosh", ref_log_cosh, kink_at_zero=False),
     Case("msle", ref_msle, native=(_keras("MeanSquaredLogarithmicError"),)),
-    Case("msle", ref_msle,
-         lambda r: (r.uniform(-1, 3, (4, 3)), r.uniform(0, 3, (4, 3))), id="negative-pred",
-         grad=False),
+    Case(
+        "msle",
+        ref_msle,
+        lambda r: (r.uniform(-1, 3, (4, 3)), r.uniform(0, 3, (4, 3))),
+        id="negative-pred",
+        grad=False,
+    ),
     Case("mape", ref_mape, native=(_keras("MeanAbsolutePercentageError"),)),
-    Case("mape", ref_mape, lambda r: (r.standard_normal((4, 3)), np.zeros((4, 3))),
-         id="zero-target", half=False),
+    Case(
+        "mape",
+        ref_mape,
+        lambda r: (r.standard_normal((4, 3)), np.zeros((4, 3))),
+        id="zero-target",
+        half=False,
+    ),
     Case("quantile", ref_quantile, native=(_sklearn("mean_pinball_loss", q="alpha"),)),
-    Case("quantile", ref_quantile, kwargs={"q": 0.9}, id="q0.9",
-         native=(_sklearn("mean_pinball_loss", q="alpha"),)),
+    Case(
+        "quantile",
+        ref_quantile,
+        kwargs={"q": 0.9},
+        id="q0.9",
+        native=(_sklearn("mean_pinball_loss", q="alpha"),),
+    ),
     *_edges("quantile", ref_quantile, kink_at_zero=True),
     Case("poisson_nll", ref_poisson_nll, native=(_torch("poisson_nll_loss"),)),
-    Case("poisson_nll", ref_poisson_nll, kwargs={"full": True}, id="full",
-         native=(_torch("poisson_nll_loss"),)),
-    Case("poisson_nll", ref_poisson_nll,
-         lambda r: (r.uniform(0.1, 3, (4, 3)), r.uniform(0, 4, (4, 3))),
-         kwargs={"log_input": False, "full": True, "eps": 1e-4}, id="rate-input",
-         native=(_torch("poisson_nll_loss"),)),
+    Case(
+        "poisson_nll",
+        ref_poisson_nll,
+        kwargs={"full": True},
+        id="full",
+        native=(_torch("poisson_nll_loss"),),
+    ),
+    Case(
+        "poisson_nll",
+        ref_poisson_nll,
+        lambda r: (r.uniform(0.1, 3, (4, 3)), r.uniform(0, 4, (4, 3))),
+        kwargs={"log_input": False, "full": True, "eps": 1e-4},
+        id="rate-input",
+        native=(_torch("poisson_nll_loss"),),
+    ),
     Case("gaussian_nll", ref_gaussian_nll, native=(_torch("gaussian_nll_loss"),)),
-    Case("gaussian_nll", ref_gaussian_nll,
-         lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)), r.uniform(0.1, 2, 5)),
-         kwargs={"full": True}, id="per-sample-var", native=(_torch("gaussian_nll_loss"),)),
-    Case("gaussian_nll", ref_gaussian_nll,
-         lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)),
-                    r.uniform(0.1, 2, (5, 1))),
-         id="column-var", native=(_torch("gaussian_nll_loss"),)),
-    Case("gaussian_nll", ref_gaussian_nll,
-         lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)),
-                    np.concatenate([np.zeros(5)[:, None], r.uniform(0.1, 2, (5, 2))], 1)),
-         kwargs={"eps": 1e-3}, id="var-below-eps", grad=False, half=False,
-         native=(_torch("gaussian_nll_loss"),)),
+    Case(
+        "gaussian_nll",
+        ref_gaussian_nll,
+        lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)), r.uniform(0.1, 2, 5)),
+        kwargs={"full": True},
+        id="per-sample-var",
+        native=(_torch("gaussian_nll_loss"),),
+    ),
+    Case(
+        "gaussian_nll",
+        ref_gaussian_nll,
+        lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)), r.uniform(0.1, 2, (5, 1))),
+        id="column-var",
+        native=(_torch("gaussian_nll_loss"),),
+    ),
+    Case(
+        "gaussian_nll",
+        ref_gaussian_nll,
+        lambda r: (
+            r.standard_normal((5, 3)),
+            r.standard_normal((5, 3)),
+            np.concatenate([np.zeros(5)[:, None], r.uniform(0.1, 2, (5, 2))], 1),
+        ),
+        kwargs={"eps": 1e-3},
+        id="var-below-eps",
+        grad=False,
+        half=False,
+        native=(_torch("gaussian_nll_loss"),),
+    ),
 ]
 
 INVALID: dict[str, list[dict[str, Any]]] = {

@@ -1,0 +1,1 @@
+"""Benchmarks of anyloss against the frameworks' native losses (run ``bench.py``)."""
