@@ -1,5 +1,480 @@
-"""Embedding losses (see CATALOG.md)."""
+"""Embedding and ranking losses: distances, pairs, triplets and contrastive batches.
+
+Targets of pair losses are ``+1`` (similar / ranked first) and ``-1`` (dissimilar), except
+``contrastive``, whose targets are 1 (similar) and 0 (dissimilar). On eager arrays a target
+outside its allowed set raises ``ValueError``; under ``jax.jit`` and on dask the values are
+unchecked (the formulas then do what the torch functions do with such values).
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import functools
+import math
+from typing import Any
+
+from ._examples import arrays, binary, integers, normal, signs, uniform
+from ._namespace import Namespace, resolve, resolve_floats
+from ._primitives import safe_sqrt
+from ._reduction import reduce
+from ._registry import loss
+from ._validation import (
+    at_least,
+    boolean,
+    check_axis,
+    check_in_range,
+    check_same_shape,
+    fmt_shape,
+    greater_than,
+    in_interval,
+    is_eager,
+)
+
+__all__ = [
+    "contrastive",
+    "cosine_embedding",
+    "cosine_similarity",
+    "hinge_embedding",
+    "margin_ranking",
+    "ntxent",
+    "triplet_margin",
+]
+
+_TORCH_COSINE_EPSILON = 1e-12  # added to each squared norm by torch's cosine_embedding_loss
+_KERAS_EPSILON = 1e-7  # keras.ops.normalize: x / max(||x||, epsilon)
+_ANY_REAL = in_interval(-math.inf, math.inf)
+
+
+# --- private helpers ---------------------------------------------------------------------
+
+
+def _check_values(target: Any, allowed: tuple[float, ...], name: str, xp: Any) -> None:
+    """On eager arrays, raise ``ValueError`` unless every value of ``target`` is allowed."""
+    if not is_eager(target) or math.prod(target.shape) == 0:
+        return
+    ok = functools.reduce(xp.logical_or, [target == a for a in allowed])
+    if not bool(xp.all(ok)):
+        raise ValueError(
+            f"{name} values must be one of {', '.join(map(str, allowed))}; got values from "
+            f"{float(xp.min(target))} to {float(xp.max(target))}"
+        )
+
+
+def _check_target_shape(target: Any, shape: tuple[int, ...], name: str, rule: str) -> None:
+    if tuple(target.shape) != tuple(shape):
+        raise ValueError(
+            f"{name} must have shape {fmt_shape(shape)} ({rule}); got {fmt_shape(target.shape)}"
+        )
+
+
+def _relu(x: Any, xp: Any) -> Any:
+    return xp.maximum(x, xp.zeros_like(x))
+
+
+def _p_distance(x: Any, y: Any, p: float, eps: float, xp: Any) -> Any:
+    """``||x - y + eps||_p`` over the last axis, as ``torch.nn.functional.pairwise_distance``.
+
+    The gradient at a zero difference is 0 (as torch's), not NaN; ``p = inf`` is the
+    largest absolute difference.
+    """
+    d = xp.abs(x - y + eps)
+    if p == 2:
+        return safe_sqrt(xp.sum(d * d, axis=-1), xp)
+    if p == 1:
+        return xp.sum(d, axis=-1)
+    if math.isinf(p):
+        return xp.max(d, axis=-1)
+    nonzero = d > 0
+    powered = xp.where(nonzero, xp.where(nonzero, d, xp.ones_like(d)) ** p, xp.zeros_like(d))
+    total = xp.sum(powered, axis=-1)
+    positive = total > 0
+    root = xp.where(positive, total, xp.ones_like(total)) ** (1 / p)
+    return xp.where(positive, root, xp.zeros_like(total))
+
+
+def _torch_unit(x: Any, xp: Any) -> tuple[Any, Any]:
+    """``x / sqrt(||x||² + 1e-12)`` over the last axis, and ``1 -`` its squared norm.
+
+    The second is ``1e-12 / (||x||² + 1e-12)``, computed without cancellation. Where the
+    sum rounds to 0 (a zero vector in half precision) the unit vector is 0 and the rest 1,
+    the limit of both, with zero gradients instead of NaN.
+    """
+    sq = xp.sum(x * x, axis=-1, keepdims=True) + _TORCH_COSINE_EPSILON
+    ok = sq > 0
+    safe_sq = xp.where(ok, sq, xp.ones_like(sq))
+    unit = xp.where(ok, x / xp.sqrt(safe_sq), xp.zeros_like(x))
+    rest = xp.where(ok, _TORCH_COSINE_EPSILON / safe_sq, xp.ones_like(sq))
+    return unit, xp.squeeze(rest, axis=-1)
+
+
+def _unit(x: Any, epsilon: float, xp: Any, *, axis: int) -> Any:
+    """``x / max(||x||, epsilon)`` along ``axis`` (Keras' ``normalize``), zero stays zero.
+
+    The floor is raised to the dtype's smallest normal number where ``epsilon`` is below
+    it (float16): XLA on the CPU flushes subnormal divisors to 0, which made 0 / 0.
+    """
+    norm = safe_sqrt(xp.sum(x * x, axis=axis, keepdims=True), xp)
+    floor = max(epsilon, float(xp.finfo(x.dtype).smallest_normal))
+    return x / xp.maximum(norm, xp.full_like(norm, floor))
+
+
+# --- losses --------------------------------------------------------------------------------
+
+
+@loss(
+    "embedding",
+    example=arrays(uniform(6, 5, high=2.0), binary(6, 5), margin=1.0),
+    rules={"margin": at_least(0.0)},
+)
+def contrastive(d: Any, target: Any, *, margin: float = 1.0, reduction: str = "mean") -> Any:
+    r"""Contrastive loss on distances: pull similar pairs together, push others past ``margin``.
+
+    .. math:: \ell = y\,d^2 + (1 - y)\,\max(0, m - d)^2
+
+    with ``y = 1`` for a similar pair and ``y = 0`` for a dissimilar one (the loss of
+    Hadsell et al. without its factor ½). Targets in between weigh the two terms (soft
+    similarity); values outside [0, 1] raise ``ValueError`` on eager arrays.
+
+    Parameters
+    ----------
+    d
+        Distances between the two members of each pair (any shape).
+    target
+        1 (similar) or 0 (dissimilar), ``d``'s shape; integer or boolean arrays work.
+    margin
+        Distance beyond which dissimilar pairs cost nothing; must be >= 0.
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per pair).
+
+    References
+    ----------
+    Hadsell, Chopra & LeCun, "Dimensionality Reduction by Learning an Invariant Mapping",
+    CVPR 2006.
+    """
+    ns, (dist, y) = resolve_floats(d, target, names=("d", "target"))
+    xp = ns.xp
+    check_in_range(y, 0.0, 1.0, "target", xp)
+    push = _relu(margin - dist, xp)
+    return reduce(y * dist * dist + (1 - y) * push * push, reduction, xp)
+
+
+@loss(
+    "embedding",
+    example=arrays(normal(6, 4, scale=0.5), normal(6, 4, scale=0.5), normal(6, 4, scale=0.5)),
+    rules={"margin": at_least(0.0), "p": greater_than(0.0), "eps": at_least(0.0), "swap": boolean},
+    wrt=(0, 1, 2),
+)
+def triplet_margin(
+    anchor: Any,
+    positive: Any,
+    negative: Any,
+    *,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    r"""Triplet margin loss: the positive must be closer to the anchor than the negative.
+
+    .. math:: \ell = \max\big(0,\ m + d(a, p) - d(a, n)\big),\qquad
+              d(x, y) = \lVert x - y + \epsilon \rVert_p
+
+    over the last axis; ``eps`` is added to the difference before the norm, exactly as
+    ``torch.nn.functional.pairwise_distance`` does. With ``swap=True`` the negative
+    distance is ``min(d(a, n), d(p, n))`` (the distance swap of Balntas et al.).
+    Matches ``torch.nn.functional.triplet_margin_loss``; it also takes ``margin=0``
+    (torch asks for ``margin > 0``) and any leading shape.
+
+    Parameters
+    ----------
+    anchor, positive, negative
+        Embeddings of equal shape ``(..., D)``; ``"none"`` gives shape ``(...)``.
+    margin
+        Required gap between the two distances; must be >= 0.
+    p
+        Order of the norm; must be > 0 (``math.inf`` gives the largest difference).
+    eps
+        Added to each difference before the norm; must be >= 0.
+    swap
+        Use the smaller of the anchor–negative and positive–negative distances.
+
+    References
+    ----------
+    Schroff, Kalenichenko & Philbin, "FaceNet: A Unified Embedding for Face Recognition
+    and Clustering", CVPR 2015.
+    Balntas, Riba, Ponsa & Mikolajczyk, "Learning local feature descriptors with triplets
+    and shallow convolutional neural networks", BMVC 2016.
+    """
+    ns, (a, pos, neg) = resolve_floats(
+        anchor, positive, negative, names=("anchor", "positive", "negative")
+    )
+    xp = ns.xp
+    if a.ndim == 0:
+        raise ValueError("triplet_margin needs embeddings with a feature axis; got 0-d arrays")
+    d_pos = _p_distance(a, pos, p, eps, xp)
+    d_neg = _p_distance(a, neg, p, eps, xp)
+    if swap:
+        d_neg = xp.minimum(d_neg, _p_distance(pos, neg, p, eps, xp))
+    return reduce(_relu(margin + d_pos - d_neg, xp), reduction, xp)
+
+
+def _pair_inputs(x1: Any, x2: Any, target: Any) -> tuple[Namespace, Any, Any, Any]:
+    """Resolve ``x1, x2`` (equal shapes, ``(..., D)``) and a ``target`` of shape ``(...)``."""
+    ns = resolve(x1, x2, target)
+    check_same_shape(x1, x2, "x1", "x2")
+    if x1.ndim == 0:
+        raise ValueError("x1 and x2 need a feature axis; got 0-d arrays")
+    _check_target_shape(
+        target,
+        tuple(x1.shape[:-1]),
+        "target",
+        f"x1's shape {fmt_shape(x1.shape)} without its last axis",
+    )
+    return ns, ns.float(x1), ns.float(x2), ns.float(target)
+
+
+@loss(
+    "embedding",
+    example=arrays(normal(8, 5), normal(8, 5), signs(8)),
+    rules={"margin": in_interval(-1.0, 1.0)},
+    wrt=(0, 1),
+)
+def cosine_embedding(
+    x1: Any, x2: Any, target: Any, *, margin: float = 0.0, reduction: str = "mean"
+) -> Any:
+    r"""Cosine embedding loss: similar pairs align, dissimilar ones stay below ``margin``.
+
+    .. math:: \ell = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\
+              \max(0, \cos(x_1, x_2) - m) & y = -1 \end{cases},\qquad
+              \cos = \frac{x_1\cdot x_2}{\sqrt{(\lVert x_1\rVert^2 + 10^{-12})
+              (\lVert x_2\rVert^2 + 10^{-12})}}
+
+    over the last axis, with torch's ``1e-12`` added to each squared norm. Matches
+    ``torch.nn.functional.cosine_embedding_loss`` (inputs ``(N, D)`` with target ``(N,)``,
+    or ``(D,)`` with a 0-d target), and takes any leading shape. ``1 - cos`` is computed
+    as :math:`\tfrac12\lVert \hat x_1 - \hat x_2\rVert^2` plus the (exact) shortfall of
+    the unit vectors' norms, so nearly parallel pairs keep their relative precision in
+    float32 (torch's ``1 - cos`` cancels there). A zero vector has cosine 0, with a
+    finite gradient (also in half precision, where the ``1e-12`` rounds to 0).
+
+    Parameters
+    ----------
+    x1, x2
+        Embeddings of equal shape ``(..., D)``.
+    target
+        ``+1`` or ``-1``, shape ``(...)``; ``"none"`` gives that shape.
+    margin
+        Cosine below which dissimilar pairs cost nothing; must lie in [-1, 1] (torch
+        accepts any number, but outside [-1, 1] the margin is either never or always
+        active).
+
+    References
+    ----------
+    Paszke et al., "PyTorch: An Imperative Style, High-Performance Deep Learning Library",
+    NeurIPS 2019 (``CosineEmbeddingLoss``).
+    """
+    ns, a, b, y = _pair_inputs(x1, x2, target)
+    xp = ns.xp
+    _check_values(y, (-1.0, 1.0), "target", xp)
+    unit_a, rest_a = _torch_unit(a, xp)
+    unit_b, rest_b = _torch_unit(b, xp)
+    cos = xp.sum(unit_a * unit_b, axis=-1)
+    # 1 - cos without cancellation: ½||â - b̂||² + ½(1 - ||â||²) + ½(1 - ||b̂||²)
+    diff = unit_a - unit_b
+    one_minus_cos = (xp.sum(diff * diff, axis=-1) + rest_a + rest_b) / 2
+    zero = xp.zeros_like(cos)
+    out = xp.where(y == 1, one_minus_cos, zero) + xp.where(y == -1, _relu(cos - margin, xp), zero)
+    return reduce(out, reduction, xp)
+
+
+@loss(
+    "embedding",
+    example=arrays(normal(12), normal(12), signs(12)),
+    rules={"margin": _ANY_REAL},
+    wrt=(0, 1),
+)
+def margin_ranking(
+    x1: Any, x2: Any, target: Any, *, margin: float = 0.0, reduction: str = "mean"
+) -> Any:
+    r"""Margin ranking loss: ``x1`` should rank above ``x2`` where ``y = 1``, below where ``-1``.
+
+    .. math:: \ell = \max\big(0,\ -y\,(x_1 - x_2) + m\big)
+
+    Matches ``torch.nn.functional.margin_ranking_loss``. ``x1``, ``x2`` and ``target``
+    have one shape (no broadcasting); ``"none"`` gives one value per element.
+
+    Parameters
+    ----------
+    x1, x2
+        Scores of equal shape.
+    target
+        ``+1`` or ``-1``, the same shape.
+    margin
+        Required score gap; any finite number (a negative margin tolerates inversions up
+        to ``|margin|``, as in torch).
+
+    References
+    ----------
+    Herbrich, Graepel & Obermayer, "Large Margin Rank Boundaries for Ordinal Regression",
+    in Advances in Large Margin Classifiers, MIT Press, 2000.
+    """
+    ns, (a, b, y) = resolve_floats(x1, x2, target, names=("x1", "x2", "target"))
+    xp = ns.xp
+    _check_values(y, (-1.0, 1.0), "target", xp)
+    return reduce(_relu(-y * (a - b) + margin, xp), reduction, xp)
+
+
+@loss(
+    "embedding",
+    example=arrays(uniform(6, 5, high=2.0), signs(6, 5)),
+    rules={"margin": at_least(0.0)},
+)
+def hinge_embedding(
+    distances: Any, target: Any, *, margin: float = 1.0, reduction: str = "mean"
+) -> Any:
+    r"""Hinge embedding loss on distances: small for similar pairs, beyond ``margin`` otherwise.
+
+    .. math:: \ell = \begin{cases} d & y = 1 \\ \max(0, m - d) & y = -1 \end{cases}
+
+    Matches ``torch.nn.functional.hinge_embedding_loss`` (equal shapes, no broadcasting;
+    ``"none"`` gives one value per element).
+
+    Parameters
+    ----------
+    distances
+        Distances (or dissimilarity scores), any shape.
+    target
+        ``+1`` (similar) or ``-1`` (dissimilar), the same shape.
+    margin
+        Distance beyond which dissimilar pairs cost nothing; must be >= 0.
+
+    References
+    ----------
+    Collobert, Kavukcuoglu & Farabet, "Torch7: A Matlab-like Environment for Machine
+    Learning", BigLearn, NIPS Workshop 2011 (``HingeEmbeddingCriterion``).
+    """
+    ns, (d, y) = resolve_floats(distances, target, names=("distances", "target"))
+    xp = ns.xp
+    _check_values(y, (-1.0, 1.0), "target", xp)
+    zero = xp.zeros_like(d)
+    # torch's form: targets other than +-1 (unchecked under jit) get both terms
+    out = xp.where(y != 1, _relu(margin - d, xp), zero) + xp.where(y != -1, d, zero)
+    return reduce(out, reduction, xp)
+
+
+@loss("embedding", example=arrays(normal(6, 5), normal(6, 5)))
+def cosine_similarity(pred: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
+    r"""Negative cosine similarity along ``axis`` (so that minimising aligns the vectors).
+
+    .. math:: \ell = -\sum_i \frac{p_i}{\max(\lVert p\rVert, \epsilon)}
+              \frac{t_i}{\max(\lVert t\rVert, \epsilon)},\qquad \epsilon = 10^{-7}
+
+    Matches ``keras.losses.CosineSimilarity(axis=axis)`` (Keras l2-normalises with
+    ``x * min(1/||x||, 1/epsilon)``, the same thing). A zero vector gives 0 with a finite
+    gradient.
+
+    Parameters
+    ----------
+    pred, target
+        Arrays of equal shape.
+    axis
+        The vector axis; ``"none"`` gives the shape without it.
+
+    References
+    ----------
+    Salton & McGill, "Introduction to Modern Information Retrieval", McGraw-Hill, 1983.
+    Chollet et al., "Keras", https://keras.io, 2015 (``CosineSimilarity``).
+    """
+    ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
+    xp = ns.xp
+    ax = check_axis(axis, p.ndim)
+    cos = xp.sum(
+        _unit(p, _KERAS_EPSILON, xp, axis=ax) * _unit(t, _KERAS_EPSILON, xp, axis=ax), axis=ax
+    )
+    return reduce(-cos, reduction, xp)
+
+
+def _pair_masks(labels: Any, n: int, ns: Namespace) -> tuple[Any, Any]:
+    """Boolean ``(N, N)`` masks: positives (same label, off the diagonal), negatives."""
+    xp = ns.xp
+    same = xp.expand_dims(labels, axis=1) == xp.expand_dims(labels, axis=0)
+    idx = xp.arange(n, device=ns.device)
+    off_diagonal = xp.expand_dims(idx, axis=1) != xp.expand_dims(idx, axis=0)
+    return xp.logical_and(same, off_diagonal), xp.logical_not(same)
+
+
+def _masked_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
+    """Row-wise ``log sum exp(s)`` over ``mask`` (shape ``(N, 1)``) and whether a row has any.
+
+    The shift is the row maximum over the mask, so nothing overflows. Masked-out entries
+    are -inf, whose exponential is exactly 0 with a zero gradient; rows with an empty mask
+    give 0 (to be masked out by the caller) with no NaN gradient (log sees 1 there).
+    """
+    any_in = xp.any(mask, axis=1, keepdims=True)
+    masked = xp.where(mask, s, -math.inf)
+    m = xp.where(any_in, xp.max(masked, axis=1, keepdims=True), 0.0)
+    total = xp.sum(xp.exp(masked - m), axis=1, keepdims=True)
+    return xp.log(xp.where(any_in, total, 1.0)) + m, any_in
+
+
+@loss(
+    "embedding",
+    example=arrays(normal(8, 4), integers(8, high=3), temperature=0.5),
+    rules={"temperature": greater_than(0.0)},
+)
+def ntxent(
+    embeddings: Any, labels: Any, *, temperature: float = 0.07, reduction: str = "mean"
+) -> Any:
+    r"""Normalised temperature-scaled cross entropy (NT-Xent, the SimCLR loss).
+
+    With :math:`s_{ik} = \cos(e_i, e_k) / \tau`, every positive pair ``(i, j)`` (same
+    label, ``i != j``) is a softmax over ``j`` and the negatives of ``i`` (other labels):
+
+    .. math:: \ell_{ij} = -\log\frac{e^{s_{ij}}}{e^{s_{ij}} + \sum_{k:\,y_k \ne y_i}
+              e^{s_{ik}}} = \operatorname{softplus}\Big(\log\sum_{k:\,y_k \ne y_i}
+              e^{s_{ik}} - s_{ij}\Big)
+
+    ``"none"`` gives one value per embedding, :math:`\sum_j \ell_{ij}` over its positives
+    (0 where it has none); ``"sum"`` their sum; ``"mean"`` divides that sum by the number
+    of positive pairs, which matches ``optax.ntxent`` (with two views per label, as in
+    SimCLR, every embedding has one positive and ``"mean"`` is the plain mean of
+    ``"none"``). A batch without a positive pair gives 0 (Optax gives NaN). The
+    log-sum-exp is shifted by its row maximum, so temperatures like 0.01 and float16
+    inputs do not overflow. Cosines use Optax's floor on the squared norm, the dtype's
+    machine epsilon, so a zero embedding has cosine 0.
+
+    Parameters
+    ----------
+    embeddings
+        ``(N, D)`` embeddings.
+    labels
+        ``(N,)`` labels (integers, any values): equal labels mark positive pairs.
+    temperature
+        Softmax temperature; must be > 0.
+
+    References
+    ----------
+    Chen, Kornblith, Norouzi & Hinton, "A Simple Framework for Contrastive Learning of
+    Visual Representations", ICML 2020.
+    Sohn, "Improved Deep Metric Learning with Multi-class N-pair Loss Objective",
+    NeurIPS 2016.
+    """
+    ns = resolve(embeddings, labels)
+    xp = ns.xp
+    if embeddings.ndim != 2:
+        raise ValueError(f"embeddings must be (N, D); got shape {fmt_shape(embeddings.shape)}")
+    n = embeddings.shape[0]
+    _check_target_shape(
+        labels, (n,), "labels", f"one label per row of embeddings {fmt_shape(embeddings.shape)}"
+    )
+    e = ns.float(embeddings)
+    sq = xp.sum(e * e, axis=1, keepdims=True)
+    unit = e / xp.sqrt(xp.maximum(sq, float(xp.finfo(ns.dtype).eps)))
+    s = xp.matmul(unit / temperature, xp.permute_dims(unit, (1, 0)))
+    positive, negative = _pair_masks(labels, n, ns)
+    lse, has_negative = _masked_logsumexp(s, negative, xp)
+    # -log(e^s / (e^s + e^lse)) = softplus(lse - s), one logaddexp pass over the pairs
+    pair_loss = xp.logaddexp(lse - s, 0.0)
+    per_pair = xp.where(xp.logical_and(positive, has_negative), pair_loss, 0.0)
+    n_pairs = xp.astype(xp.count_nonzero(positive), ns.dtype)
+    return reduce(xp.sum(per_pair, axis=1), reduction, xp, normalizer=n_pairs)
