@@ -13,6 +13,8 @@ import os
 from collections.abc import Sequence
 
 os.environ.setdefault("JAX_ENABLE_X64", "1")  # before jax makes any array
+# several test processes share one GPU: jax must not grab 75% of it up front
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 from anyloss._backends import (
     BACKENDS,

@@ -82,7 +82,7 @@ class TorchBackend(Backend):
     device = "cpu"
 
     def asarray(self, x: Any, dtype: str) -> Any:
-        t = self.lib.from_numpy(np.ascontiguousarray(np.asarray(x)))
+        t = self.lib.from_numpy(np.array(x))  # a contiguous copy; 0-d stays 0-d
         return t.to(device=self.device, dtype=getattr(self.lib, dtype))
 
     def to_numpy(self, x: Any) -> np.ndarray:

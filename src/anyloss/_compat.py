@@ -26,10 +26,17 @@ def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
     """``xp.take_along_axis`` where the namespace has it (numpy, torch, jax, cupy, strict).
 
     dask's namespace lacks it (BACKEND-NOTES): there the values are picked with a
-    comparison against ``arange`` and a sum, which stays lazy and chunked.
+    comparison against ``arange`` and a sum, which stays lazy and chunked. That fallback
+    covers the loss use, one index per slice (``indices.shape[axis] == 1``, e.g. a class
+    label per sample); other index shapes raise ``ValueError`` there.
     """
     if hasattr(xp, "take_along_axis"):
         return xp.take_along_axis(x, indices, axis=axis)
+    if indices.shape[axis] != 1:
+        raise ValueError(
+            "take_along_axis without native support picks one index per slice; got "
+            f"indices of size {indices.shape[axis]} along axis {axis}"
+        )
     size = x.shape[axis]
     classes = xp.arange(size, device=device(x))
     shape = [1] * x.ndim

@@ -97,49 +97,50 @@ def check_in_range(x: Any, lo: float, hi: float, what: str, xp: Any) -> None:
 # --- hyperparameter rules ---------------------------------------------------------------
 
 
-def _scalar(name: str, value: Any) -> float | None:
-    """``value`` as a float if it is a real Python or 0-d eager number, else None."""
+def _satisfies(name: str, value: Any, test: Callable[[Any], Any]) -> bool:
+    """Whether ``test(value)`` holds: for numbers, and elementwise for eager arrays.
+
+    Traced or lazy arrays are not inspected (True). Arrays are compared through their
+    own namespace and only the boolean result is read, so a torch tensor that requires
+    grad is never converted to a Python float.
+    """
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a number; got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
-    if hasattr(value, "shape") and is_eager(value):
-        if math.prod(value.shape) == 1:
-            return float(value.reshape(()) if hasattr(value, "reshape") else value)
-        return None
-    if hasattr(value, "shape"):
-        return None  # traced or lazy: unchecked
-    raise ValueError(f"{name} must be a number; got {type(value).__name__} {value!r}")
+        return bool(test(value))
+    if not hasattr(value, "shape"):
+        raise ValueError(f"{name} must be a number; got {type(value).__name__} {value!r}")
+    if not is_eager(value) or math.prod(value.shape) == 0:
+        return True
+    xp = array_api_compat.array_namespace(value)
+    return bool(xp.all(test(value)))
 
 
 def greater_than(bound: float) -> Rule:
-    """Rule: the value is a number strictly greater than ``bound``."""
+    """Rule: the value (or every element of an eager array) is strictly greater than ``bound``."""
 
     def rule(name: str, value: Any) -> None:
-        v = _scalar(name, value)
-        if v is not None and not v > bound:
+        if not _satisfies(name, value, lambda v: v > bound):
             raise ValueError(f"{name} must be > {bound}; got {value!r}")
 
     return rule
 
 
 def at_least(bound: float) -> Rule:
-    """Rule: the value is a number greater than or equal to ``bound``."""
+    """Rule: the value (or every element of an eager array) is at least ``bound``."""
 
     def rule(name: str, value: Any) -> None:
-        v = _scalar(name, value)
-        if v is not None and not v >= bound:
+        if not _satisfies(name, value, lambda v: v >= bound):
             raise ValueError(f"{name} must be >= {bound}; got {value!r}")
 
     return rule
 
 
 def in_interval(lo: float, hi: float) -> Rule:
-    """Rule: the value is a number in the closed interval ``[lo, hi]``."""
+    """Rule: the value (or every element of an eager array) lies in ``[lo, hi]``."""
 
     def rule(name: str, value: Any) -> None:
-        v = _scalar(name, value)
-        if v is not None and not lo <= v <= hi:
+        if not _satisfies(name, value, lambda v: (v >= lo) & (v <= hi)):
             raise ValueError(f"{name} must lie in [{lo}, {hi}]; got {value!r}")
 
     return rule

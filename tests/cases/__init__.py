@@ -118,4 +118,4 @@ def torch_tensor(x: Any) -> Any:
     """A float64/int64 NumPy array as a torch CPU tensor (for native references)."""
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(x))
+    return torch.from_numpy(np.array(x))  # contiguous copy; keeps 0-d arrays 0-d
