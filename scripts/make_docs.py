@@ -1,6 +1,6 @@
 """Write docs/losses.md from the registry: every loss, its family, keywords and summary.
 
-    python scripts/make_docs.py
+python scripts/make_docs.py
 """
 
 from __future__ import annotations
