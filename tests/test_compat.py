@@ -53,3 +53,42 @@ def test_resolve_needs_an_array() -> None:
 def test_resolve_rejects_lists() -> None:
     with pytest.raises(TypeError, match="list"):
         resolve(np.ones(2), [1.0, 2.0])
+
+
+def test_value_checks_run_on_concrete_arrays_and_skip_under_jit(backend: Backend) -> None:
+    """Labels out of range raise on eager arrays of every backend (jax included), but
+    not while tracing, where the values do not exist yet."""
+    import anyloss
+
+    logits = backend.asarray(np.zeros((2, 3)), "float64")
+    labels = backend.asarray(np.array([0, 5]), "int64")
+    if backend.name == "dask":
+        anyloss.cross_entropy(logits, labels)  # lazy: unchecked, documented
+        return
+    with pytest.raises(ValueError, match="5"):
+        anyloss.cross_entropy(logits, labels)
+    if backend.name == "jax":
+        import jax
+
+        jax.jit(anyloss.cross_entropy)(logits, labels)  # traced: no check, no error
+
+
+def test_torch_compile_fullgraph(backend: Backend) -> None:
+    """A loss compiles as one graph (value checks step aside while torch is compiling)."""
+    if backend.name != "torch":
+        pytest.skip("torch.compile is a torch (CPU) test")
+    import torch
+
+    import anyloss
+
+    def loss(x, y):  # type: ignore[no-untyped-def]
+        return anyloss.cross_entropy(x, y, label_smoothing=0.1)
+
+    x = torch.randn(8, 5, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(0, 5, (8,))
+    compiled = torch.compile(loss, fullgraph=True)(x, y)
+    eager = loss(x, y)
+    assert torch.allclose(compiled, eager, rtol=1e-12, atol=0)
+    (g_compiled,) = torch.autograd.grad(compiled, x)
+    (g_eager,) = torch.autograd.grad(eager, x)
+    assert torch.allclose(g_compiled, g_eager, rtol=1e-10, atol=1e-14)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import array_api_compat
 from array_api_compat import device
 
-__all__ = ["one_hot", "take_along_axis"]
+__all__ = ["is_concrete", "one_hot", "take_along_axis"]
 
 
 def one_hot(labels: Any, num_classes: int, xp: Any, *, dtype: Any, axis: int = -1) -> Any:
@@ -43,3 +44,22 @@ def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
     shape[axis] = size
     mask = indices == xp.reshape(classes, tuple(shape))
     return xp.sum(xp.where(mask, x, xp.zeros_like(x)), axis=axis, keepdims=True)
+
+
+def is_concrete(x: Any) -> bool:
+    """Whether the values of array ``x`` can be read now, without tracing or computing.
+
+    ``array_api_compat.is_lazy_array`` answers True for every jax array, concrete ones
+    too, and knows nothing of ``torch.compile``; so: a jax array is concrete unless it is
+    a tracer (inside ``jit``/``grad``/``vmap``), a torch tensor unless torch is compiling,
+    and anything else unless it is lazy (dask).
+    """
+    if array_api_compat.is_jax_array(x):
+        import jax
+
+        return not isinstance(x, jax.core.Tracer)
+    if array_api_compat.is_torch_array(x):
+        import torch
+
+        return not torch.compiler.is_compiling()
+    return not array_api_compat.is_lazy_array(x)

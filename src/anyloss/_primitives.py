@@ -17,6 +17,7 @@ __all__ = [
     "safe_div",
     "safe_log",
     "safe_sqrt",
+    "shifted_logsumexp",
     "sigmoid",
     "softplus",
     "xlogy",
@@ -44,23 +45,34 @@ def sigmoid(x: Any, xp: Any) -> Any:
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = False) -> Any:
-    """``log(sum(exp(x), axis))`` with the maximum subtracted first.
+def shifted_logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...]) -> tuple[Any, Any, Any]:
+    """``z = x - m``, ``log_s = log(sum(exp(z), axis))`` and the shift ``m`` (keepdims).
 
-    A slice that is entirely ``-inf`` gives ``-inf`` (not NaN); the shift is the slice
-    maximum, so the largest exponent is 0 and half precision does not overflow.
+    ``m`` is the slice maximum (0 for a slice that is entirely ``-inf``), so the largest
+    exponent is 0 and half precision does not overflow; ``logsumexp = log_s + m`` and
+    ``log_softmax = z - log_s``. Keeping ``z`` and ``log_s`` apart matters: with float32
+    logits near 1e4, ``x - logsumexp(x)`` rounds at the scale of the logits (~1e-3).
     """
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
-    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
-    if not keepdims:
-        out = xp.squeeze(out, axis=axis)
-    return out
+    z = x - m
+    return z, xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)), m
+
+
+def logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = False) -> Any:
+    """``log(sum(exp(x), axis))`` with the maximum subtracted first (see ``shifted_logsumexp``).
+
+    A slice that is entirely ``-inf`` gives ``-inf`` (not NaN).
+    """
+    _, log_s, m = shifted_logsumexp(x, xp, axis=axis)
+    out = log_s + m
+    return out if keepdims else xp.squeeze(out, axis=axis)
 
 
 def log_softmax(x: Any, xp: Any, *, axis: int) -> Any:
-    """``x - logsumexp(x, axis)``, the stable log-probabilities of a softmax."""
-    return x - logsumexp(x, xp, axis=axis, keepdims=True)
+    """Stable log-probabilities of a softmax: ``(x - m) - log(sum(exp(x - m)))``."""
+    z, log_s, _ = shifted_logsumexp(x, xp, axis=axis)
+    return z - log_s
 
 
 def safe_log(x: Any, xp: Any, *, where: Any) -> Any:

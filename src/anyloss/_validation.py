@@ -13,6 +13,8 @@ from typing import Any
 
 import array_api_compat
 
+from ._compat import is_concrete
+
 __all__ = [
     "REDUCTIONS",
     "Rule",
@@ -72,14 +74,12 @@ def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
 def is_eager(*arrays: Any) -> bool:
     """True when every array can be inspected without tracing or computing.
 
-    False for jax tracers (inside ``jit``/``grad``/``vmap``) and lazy arrays such as dask.
+    False for jax tracers (inside ``jit``/``grad``/``vmap``), torch under
+    ``torch.compile``, and lazy arrays such as dask (see ``_compat.is_concrete``).
     """
-    for x in arrays:
-        if x is None or isinstance(x, (bool, int, float)):
-            continue
-        if array_api_compat.is_lazy_array(x):
-            return False
-    return True
+    return all(
+        is_concrete(x) for x in arrays if x is not None and not isinstance(x, (bool, int, float))
+    )
 
 
 def check_in_range(x: Any, lo: float, hi: float, what: str, xp: Any) -> None:
