@@ -1,5 +1,648 @@
-"""Binary, multi-label and margin classification losses (see CATALOG.md, Classification)."""
+"""Binary, multi-label and margin classification losses (see CATALOG.md, Classification).
+
+Elementwise losses (``binary_cross_entropy``, ``binary_cross_entropy_with_logits``,
+``sigmoid_focal``, ``binary_focal``, ``hinge``, ``squared_hinge``, ``soft_margin``) take
+``pred`` and ``target`` of equal shape and return one value per element under
+``reduction="none"``. ``categorical_hinge``, ``multi_margin`` and
+``multilabel_soft_margin`` reduce over the class axis ``axis`` first and return one value
+per sample; ``"mean"`` averages what ``"none"`` returns.
+
+Logit-based losses share one ``exp`` and one ``log1p`` per element (``_Logistic``), so
+logits of any finite size give finite values and gradients; the focal factors are
+computed in log space.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+from typing import Any
+
+import numpy as np
+
+from ._compat import take_along_axis
+from ._examples import arrays, binary, integers, normal, signs, uniform
+from ._namespace import Namespace, resolve, resolve_floats
+from ._primitives import softplus
+from ._reduction import reduce
+from ._registry import loss
+from ._validation import (
+    Rule,
+    at_least,
+    check_axis,
+    check_in_range,
+    check_same_shape,
+    fmt_shape,
+    greater_than,
+    in_interval,
+    one_of,
+)
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "binary_focal",
+    "categorical_hinge",
+    "hinge",
+    "multi_margin",
+    "multilabel_soft_margin",
+    "sigmoid_focal",
+    "soft_margin",
+    "squared_hinge",
+]
+
+_LOG_CLAMP = -100.0  # torch's floor on log(p) and log(1 - p) in binary_cross_entropy
+_FOCAL_EPSILON = 1e-7  # the focal-loss package's probability floor (Keras epsilon)
+
+
+# --- hyperparameter rules ----------------------------------------------------------------
+
+
+def _optional(rule: Rule) -> Rule:
+    """Rule: ``None``, or a value that obeys ``rule``."""
+
+    def check(name: str, value: Any) -> None:
+        if value is not None:
+            rule(name, value)
+
+    return check
+
+
+def _positive_scalar(name: str, value: Any) -> None:
+    """Rule: ``None`` or a single number > 0 (a Python number or a one-element array)."""
+    if value is None:
+        return
+    if hasattr(value, "shape") and math.prod(value.shape) != 1:
+        raise ValueError(f"{name} must be a scalar; got an array of shape {fmt_shape(value.shape)}")
+    greater_than(0.0)(name, value)
+
+
+# --- shared pieces -----------------------------------------------------------------------
+
+
+def _one_hot_maker(n: int, c: int) -> Any:
+    """Example maker: float64 one-hot rows of ``c`` classes."""
+
+    def make(rng: np.random.Generator) -> Any:
+        return np.eye(c)[rng.integers(0, c, n)]
+
+    return make
+
+
+def _broadcast_weight(w: Any, shape: tuple[int, ...], ns: Namespace, name: str) -> Any:
+    """``w`` (a number or an array broadcastable to ``shape``) in the float dtype.
+
+    Broadcasting follows torch's rule (trailing axes aligned, each of size 1 or equal), but
+    the loss never grows: a ``w`` whose broadcast would enlarge ``shape`` is an error.
+    """
+    if w is None:
+        return None
+    if isinstance(w, bool):
+        raise ValueError(f"{name} must be a number or an array; got {w!r}")
+    if isinstance(w, (int, float)):
+        return w
+    ws = tuple(w.shape)
+    fits = len(ws) <= len(shape) and all(
+        a in (1, b) for a, b in zip(ws[::-1], shape[::-1], strict=False)
+    )
+    if not fits:
+        raise ValueError(
+            f"{name} of shape {fmt_shape(ws)} does not broadcast to pred of shape "
+            f"{fmt_shape(shape)}: align trailing axes, each of size 1 or equal, with no more "
+            "axes than pred"
+        )
+    return ns.float(w)
+
+
+def _class_weight(w: Any, ndim: int, axis: int, classes: int, ns: Namespace) -> Any:
+    """A length-``classes`` weight vector, shaped to broadcast along ``axis``."""
+    if not hasattr(w, "shape") or tuple(w.shape) != (classes,):
+        got = fmt_shape(w.shape) if hasattr(w, "shape") else repr(w)
+        raise ValueError(
+            f"weight must have one entry per class, shape ({classes},); got weight {got} "
+            f"for {classes} classes"
+        )
+    shape = [1] * ndim
+    shape[axis] = classes
+    return ns.xp.reshape(ns.float(w), tuple(shape))
+
+
+def _clamped_log(x: Any, xp: Any, *, one_minus: bool) -> Any:
+    """``max(log(x), -100)`` (or of ``log1p(-x)``) with the log of 0 never evaluated."""
+    inside = x < 1 if one_minus else x > 0
+    safe = xp.where(inside, x, xp.zeros_like(x) if one_minus else xp.ones_like(x))
+    log = xp.log1p(-safe) if one_minus else xp.log(safe)
+    return xp.where(inside, xp.maximum(log, _LOG_CLAMP), _LOG_CLAMP)
+
+
+class _Logistic:
+    """The pieces of ``log σ(±z)`` shared by the logit losses, each computed once.
+
+    ``softplus(±z) = relu(±z) + log1p(e^{-|z|})``: one ``exp`` and one ``log1p`` per
+    element, finite for every finite ``z``. ``|z|`` and the ``relu`` parts are *selected*
+    with one mask ``z > 0``, never computed as ``(z + |z|) / 2`` or with ``maximum``:
+
+    - every gradient path is an exact 0 or ±1, so where a loss is tiny (a saturated right
+      answer) no two O(1) gradient terms cancel around its tiny slope;
+    - at ``z = 0`` every piece takes the same side (``|z| = -z``), so the pieces' kinks
+      cancel exactly and the slope there is the true one on every backend, whatever its
+      convention for ``abs``'s or ``maximum``'s gradient at 0.
+    """
+
+    def __init__(self, z: Any, xp: Any) -> None:
+        self.z, self.xp = z, xp
+        self.positive = z > 0
+        self.neg_z = -z
+        self.exp_neg_abs = xp.exp(xp.where(self.positive, self.neg_z, z))
+        self.log1p_term = xp.log1p(self.exp_neg_abs)
+
+    def bce(self, t: Any, pos_weight: Any = None) -> Any:
+        """``-[w+ t log σ(z) + (1 - t) log σ(-z)]`` as a sum of non-negative terms.
+
+        ``(w+ t + 1 - t) log1p(e^{-|z|}) + w+ t relu(-z) + (1 - t) relu(z)``, the relu
+        part selected by the sign of ``z``: no cancellation, so tiny losses keep full
+        relative precision.
+        """
+        xp, neg = self.xp, 1 - t
+        if pos_weight is None:
+            return self.log1p_term + xp.where(self.positive, neg * self.z, t * self.neg_z)
+        pos = pos_weight * t
+        relu_part = xp.where(self.positive, neg * self.z, pos * self.neg_z)
+        return (pos + neg) * self.log1p_term + relu_part
+
+    def log_one_minus_pt(self, t: Any) -> Any:
+        """``log(1 - p_t) = log(t σ(-z) + (1 - t) σ(z))`` for targets ``t`` in [0, 1].
+
+        ``= -log1p(e^{-|z|}) + log(t e^{-relu(z)} + (1 - t) e^{-relu(-z)})``. For ``t`` in
+        {0, 1} that log is ``-[t relu(z) + (1 - t) relu(-z)]``, taken analytically: exact
+        and finite however saturated ``z`` is. For soft ``t`` the sum is at least
+        ``min(t, 1 - t)`` (one exponent is 0), so its log is finite too. Double where: the
+        soft branch's log only ever sees soft targets.
+        """
+        xp, e, neg = self.xp, self.exp_neg_abs, 1 - t
+        soft = xp.logical_and(t > 0, t < 1)
+        total = xp.where(self.positive, t * e + neg, t + neg * e)
+        soft_log = xp.log(xp.where(soft, total, xp.ones_like(total)))
+        binary_log = xp.where(self.positive, t * self.neg_z, neg * self.z)
+        return xp.where(soft, soft_log, binary_log) - self.log1p_term
+
+
+def _relu(x: Any, xp: Any) -> Any:
+    return xp.maximum(x, 0.0)
+
+
+# --- binary cross-entropy ----------------------------------------------------------------
+
+
+_PROBS = arrays(uniform(6, 5, low=0.02, high=0.98), binary(6, 5))
+_LOGITS = arrays(normal(6, 5, scale=2.0), binary(6, 5))
+_SCORES = arrays(normal(6, 5, scale=1.5), signs(6, 5))
+
+
+@loss("classification", example=_PROBS)
+def binary_cross_entropy(
+    pred: Any, target: Any, *, weight: Any = None, reduction: str = "mean"
+) -> Any:
+    r"""Binary cross-entropy on probabilities, with torch's log clamp.
+
+    .. math:: \ell = -w\,\big[t \max(\log p, -100) + (1 - t)\max(\log(1 - p), -100)\big]
+
+    Matches ``torch.nn.functional.binary_cross_entropy``. The clamp keeps probabilities of
+    exactly 0 and 1 finite (a confident wrong answer costs 100); where it is active the
+    gradient w.r.t. ``pred`` is 0 (the derivative of the clamped formula; torch's own
+    backward uses ``(p - t) / max(p (1 - p), 1e-12)`` instead).
+
+    Parameters
+    ----------
+    pred
+        Probabilities in [0, 1] (checked on eager arrays: ``ValueError`` otherwise).
+    target
+        Targets in [0, 1], the shape of ``pred``.
+    weight
+        Optional rescaling: a number, or an array that broadcasts to ``pred``'s shape
+        (trailing axes aligned, each of size 1 or equal, at most ``pred.ndim`` axes), as
+        torch's; any other shape is a ``ValueError`` naming both shapes.
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per element).
+
+    References
+    ----------
+    Cox, "The Regression Analysis of Binary Sequences", J. R. Stat. Soc. B, 1958.
+    """
+    ns = resolve(pred, target, weight)
+    check_same_shape(pred, target, "pred", "target")
+    xp, p, t = ns.xp, ns.float(pred), ns.float(target)
+    check_in_range(p, 0.0, 1.0, "pred (probabilities)", xp)
+    w = _broadcast_weight(weight, tuple(p.shape), ns, "weight")
+    out = -(
+        t * _clamped_log(p, xp, one_minus=False) + (1 - t) * _clamped_log(p, xp, one_minus=True)
+    )
+    if w is not None:
+        out = out * w
+    return reduce(out, reduction, xp)
+
+
+@loss("classification", example=_LOGITS)
+def binary_cross_entropy_with_logits(
+    pred: Any,
+    target: Any,
+    *,
+    weight: Any = None,
+    pos_weight: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Binary cross-entropy on logits.
+
+    .. math:: \ell = w\,\big[w_+\, t \operatorname{softplus}(-z)
+              + (1 - t)\operatorname{softplus}(z)\big]
+              = -w\,\big[w_+\, t \log\sigma(z) + (1 - t)\log\sigma(-z)\big]
+
+    Matches ``torch.nn.functional.binary_cross_entropy_with_logits`` and (without weights)
+    ``optax.sigmoid_binary_cross_entropy``. Finite in value and gradient for any finite
+    logit; written so that no two large terms cancel.
+
+    Parameters
+    ----------
+    pred
+        Logits ``z``.
+    target
+        Targets ``t`` in [0, 1], the shape of ``pred``.
+    weight
+        Optional rescaling of every term: a number, or an array that broadcasts to
+        ``pred``'s shape (trailing axes aligned, each of size 1 or equal, at most
+        ``pred.ndim`` axes).
+    pos_weight
+        Optional weight ``w+`` of the positive term, under the same rule: typically one
+        per class, shape ``(C,)`` against ``(N, C)``, or ``(C, 1, 1)`` against
+        ``(C, H, W)``. A shape whose broadcast would enlarge ``pred`` is a ``ValueError``.
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per element).
+
+    References
+    ----------
+    Cox, "The Regression Analysis of Binary Sequences", J. R. Stat. Soc. B, 1958.
+    """
+    ns = resolve(pred, target, weight, pos_weight)
+    check_same_shape(pred, target, "pred", "target")
+    xp, z, t = ns.xp, ns.float(pred), ns.float(target)
+    w = _broadcast_weight(weight, tuple(z.shape), ns, "weight")
+    pw = _broadcast_weight(pos_weight, tuple(z.shape), ns, "pos_weight")
+    out = _Logistic(z, xp).bce(t, pw)
+    if w is not None:
+        out = out * w
+    return reduce(out, reduction, xp)
+
+
+# --- focal losses ------------------------------------------------------------------------
+
+
+@loss(
+    "classification",
+    example=_LOGITS,
+    rules={"alpha": _optional(in_interval(0.0, 1.0)), "gamma": at_least(0.0)},
+)
+def sigmoid_focal(
+    pred: Any,
+    target: Any,
+    *,
+    alpha: float | None = 0.25,
+    gamma: float = 2.0,
+    reduction: str = "mean",
+) -> Any:
+    r"""Sigmoid focal loss on logits.
+
+    .. math:: \ell = \alpha_t\,(1 - p_t)^\gamma\,\mathrm{BCE}(z, t),\quad
+              p_t = t\,\sigma(z) + (1 - t)(1 - \sigma(z)),\quad
+              \alpha_t = \alpha t + (1 - \alpha)(1 - t)
+
+    Matches ``torchvision.ops.sigmoid_focal_loss`` (whose ``alpha=-1`` is ``alpha=None``
+    here) and ``optax.sigmoid_focal_loss`` (whose default is ``alpha=None``). The factor
+    :math:`(1 - p_t)^\gamma` is computed as :math:`\exp(\gamma \log(1 - p_t))` with
+    :math:`\log(1 - p_t)` from log-sigmoids, so ``gamma < 1`` and saturated logits give
+    finite gradients (the plain power gives NaN there). Soft targets in [0, 1] work.
+
+    Parameters
+    ----------
+    pred
+        Logits ``z``.
+    target
+        Targets in [0, 1], the shape of ``pred``.
+    alpha
+        Weight of the positive class, in [0, 1]; ``None`` turns the weighting off.
+    gamma
+        Focusing exponent, >= 0 (0 gives ``alpha_t``-weighted cross-entropy).
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per element).
+
+    References
+    ----------
+    Lin, Goyal, Girshick, He & Dollár, "Focal Loss for Dense Object Detection", ICCV 2017.
+    """
+    ns, (z, t) = resolve_floats(pred, target, names=("pred", "target"))
+    xp = ns.xp
+    logistic = _Logistic(z, xp)
+    out = logistic.bce(t)
+    if gamma != 0:
+        out = out * xp.exp(gamma * logistic.log_one_minus_pt(t))
+    if alpha is not None:
+        out = out * (alpha * t + (1 - alpha) * (1 - t))
+    return reduce(out, reduction, xp)
+
+
+@loss(
+    "classification",
+    example=_PROBS,
+    rules={
+        "gamma": at_least(0.0),
+        "pos_weight": _positive_scalar,
+        "label_smoothing": _optional(in_interval(0.0, 1.0)),
+    },
+)
+def binary_focal(
+    pred: Any,
+    target: Any,
+    *,
+    gamma: float = 2.0,
+    pos_weight: float | None = None,
+    label_smoothing: float | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Binary focal loss on probabilities, as the focal-loss package computes it.
+
+    .. math:: \ell = -\big[t'\,w_+ (1 - p)^\gamma \log p + (1 - t')\,p^\gamma \log(1 - p)\big]
+
+    with ``p`` floored at :math:`10^{-7}` and ``1 - p`` floored at :math:`10^{-7}` (the
+    package clamps both, so the clip is :math:`[10^{-7}, 1 - 10^{-7}]`), and
+    :math:`t' = (1 - s)\,t + s/2` under ``label_smoothing=s`` (targets move toward 0.5).
+
+    Matches ``focal_loss.BinaryFocalLoss`` (the focal-loss package) on targets in
+    {0, 1}. For soft targets without smoothing the package casts targets to bool
+    (any nonzero target counts as positive); anyloss mixes the two terms linearly instead.
+    The powers are taken as ``exp(gamma * log(.))`` of the floored values, finite in
+    value and gradient for ``gamma < 1`` and probabilities of exactly 0 and 1.
+
+    Parameters
+    ----------
+    pred
+        Probabilities of the positive class.
+    target
+        Targets in {0, 1} (or soft, see above), the shape of ``pred``.
+    gamma
+        Focusing exponent, >= 0.
+    pos_weight
+        Optional scalar > 0 that scales the positive term.
+    label_smoothing
+        ``None`` (default) or a number in [0, 1].
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per element).
+
+    References
+    ----------
+    Lin, Goyal, Girshick, He & Dollár, "Focal Loss for Dense Object Detection", ICCV 2017.
+    """
+    ns = resolve(pred, target, pos_weight)
+    check_same_shape(pred, target, "pred", "target")
+    xp, p, t = ns.xp, ns.float(pred), ns.float(target)
+    log_p = xp.log(xp.maximum(p, _FOCAL_EPSILON))
+    log_q = xp.log(xp.maximum(1 - p, _FOCAL_EPSILON))
+    pos = -log_p if gamma == 0 else -xp.exp(gamma * log_q) * log_p
+    neg = -log_q if gamma == 0 else -xp.exp(gamma * log_p) * log_q
+    if pos_weight is not None:
+        pos = pos * ns.float(pos_weight)
+    if label_smoothing is not None:
+        t = (1 - label_smoothing) * t + 0.5 * label_smoothing
+    return reduce(t * pos + (1 - t) * neg, reduction, xp)
+
+
+# --- margin losses -----------------------------------------------------------------------
+
+
+@loss("classification", example=_SCORES)
+def hinge(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+    r"""Hinge loss, :math:`\ell = \max(0, 1 - t\,s)`, for targets in {-1, +1}.
+
+    Matches ``keras.losses.Hinge`` on ±1 targets under ``"mean"`` (Keras also converts
+    {0, 1} targets to ±1; anyloss does not: the formula is applied as given).
+
+    Parameters
+    ----------
+    pred
+        Scores ``s``.
+    target
+        Targets in {-1, +1}, the shape of ``pred``.
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per element).
+
+    References
+    ----------
+    Cortes & Vapnik, "Support-Vector Networks", Machine Learning, 1995.
+    """
+    ns, (s, t) = resolve_floats(pred, target, names=("pred", "target"))
+    return reduce(_relu(1 - t * s, ns.xp), reduction, ns.xp)
+
+
+@loss("classification", example=_SCORES)
+def squared_hinge(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+    r"""Squared hinge loss, :math:`\ell = \max(0, 1 - t\,s)^2`, for targets in {-1, +1}.
+
+    Matches ``keras.losses.SquaredHinge`` on ±1 targets under ``"mean"`` ({0, 1}
+    targets are not converted).
+
+    Parameters
+    ----------
+    pred
+        Scores ``s``.
+    target
+        Targets in {-1, +1}, the shape of ``pred``.
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per element).
+
+    References
+    ----------
+    Tang, "Deep Learning using Linear Support Vector Machines", ICML Workshop on
+    Representation Learning, 2013.
+    """
+    ns, (s, t) = resolve_floats(pred, target, names=("pred", "target"))
+    return reduce(ns.xp.square(_relu(1 - t * s, ns.xp)), reduction, ns.xp)
+
+
+@loss("classification", example=arrays(normal(6, 5), _one_hot_maker(6, 5)))
+def categorical_hinge(pred: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
+    r"""Categorical (Crammer–Singer style) hinge loss for one-hot targets, per sample.
+
+    .. math:: \ell = \max\big(0,\ 1 + \max_c\,(1 - t_c)\,s_c - \textstyle\sum_c t_c s_c\big)
+
+    Matches ``keras.losses.CategoricalHinge``, including its detail that the "negative"
+    maximum runs over ``(1 - t) s`` for every class, so the true class contributes a 0
+    (the negative score is never below 0).
+
+    Parameters
+    ----------
+    pred
+        Scores, classes along ``axis``.
+    target
+        One-hot (or soft) targets, the shape of ``pred``.
+    axis
+        The class axis (default -1; 1 for torch's channels-first layout).
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample: ``pred``'s
+        shape without ``axis``).
+
+    References
+    ----------
+    Crammer & Singer, "On the Algorithmic Implementation of Multiclass Kernel-based
+    Vector Machines", JMLR, 2001.
+    """
+    ns, (s, t) = resolve_floats(pred, target, names=("pred", "target"))
+    xp = ns.xp
+    ax = check_axis(axis, s.ndim)
+    positive = xp.sum(t * s, axis=ax)
+    negative = xp.max((1 - t) * s, axis=ax)
+    return reduce(_relu(negative - positive + 1, xp), reduction, xp)
+
+
+def _class_indices(target: Any, pred: Any, ax: int, xp: Any) -> None:
+    """``target`` holds integer class indices, one per sample of ``pred`` (``axis`` removed)."""
+    want = tuple(pred.shape[:ax]) + tuple(pred.shape[ax + 1 :])
+    if not xp.isdtype(target.dtype, "integral"):
+        raise TypeError(f"target must hold integer class indices; got dtype {target.dtype}")
+    if tuple(target.shape) != want:
+        raise ValueError(
+            f"target must have pred's shape without the class axis {ax}: pred "
+            f"{fmt_shape(pred.shape)} needs target {fmt_shape(want)}; got target "
+            f"{fmt_shape(target.shape)}"
+        )
+    classes = pred.shape[ax]
+    check_in_range(target, 0, classes - 1, f"target (class indices for {classes} classes)", xp)
+
+
+@loss(
+    "classification",
+    example=arrays(normal(6, 5), integers(6, high=5)),
+    rules={"p": one_of(1, 2), "margin": at_least(0.0)},
+)
+def multi_margin(
+    pred: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Multi-class margin loss (Weston–Watkins) for integer class indices, per sample.
+
+    .. math:: \ell = \frac{w_y}{C} \sum_{c \ne y} \max(0,\ m - s_y + s_c)^p
+
+    Matches ``torch.nn.functional.multi_margin_loss`` (``"mean"`` averages the
+    per-sample losses; ``"sum"`` sums them). The true-class score is picked with
+    ``take_along_axis``; no one-hot matrix is built.
+
+    Parameters
+    ----------
+    pred
+        Scores, ``C`` classes along ``axis``.
+    target
+        Integer class indices in ``[0, C)``, ``pred``'s shape without ``axis``. Out-of-range
+        indices raise ``ValueError`` on eager arrays; under ``jax.jit`` or on dask they are
+        unchecked (and give undefined values).
+    axis
+        The class axis (default -1).
+    p
+        1 or 2: the power of each hinge term.
+    margin
+        ``m``, >= 0.
+    weight
+        Optional per-class weights, shape ``(C,)`` exactly (``ValueError`` otherwise).
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
+
+    References
+    ----------
+    Weston & Watkins, "Support Vector Machines for Multi-Class Pattern Recognition",
+    ESANN 1999.
+    """
+    ns = resolve(pred, target, weight)
+    xp, s = ns.xp, ns.float(pred)
+    ax = check_axis(axis, s.ndim)
+    _class_indices(target, s, ax, xp)
+    classes = s.shape[ax]
+    w = None if weight is None else _class_weight(weight, s.ndim, ax, classes, ns)
+    index = xp.expand_dims(target, axis=ax)
+    s_true = take_along_axis(s, index, xp, axis=ax)
+    terms = _relu(margin + (s - s_true), xp)  # the true class gives exactly `margin`
+    own = _relu(margin + xp.zeros((), dtype=ns.dtype, device=ns.device), xp)
+    if p == 2:
+        terms, own = xp.square(terms), xp.square(own)
+    out = (xp.sum(terms, axis=ax) - own) / classes
+    if w is not None:
+        w_true = take_along_axis(xp.broadcast_to(w, tuple(s.shape)), index, xp, axis=ax)
+        out = out * xp.squeeze(w_true, axis=ax)
+    return reduce(out, reduction, xp)
+
+
+@loss("classification", example=_SCORES)
+def soft_margin(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+    r"""Soft-margin (logistic) loss, :math:`\ell = \log(1 + e^{-t s})`, targets in {-1, +1}.
+
+    Matches ``torch.nn.functional.soft_margin_loss``, computed as
+    :math:`\operatorname{softplus}(-t s)`: finite where torch's literal
+    ``log1p(exp(-t s))`` overflows (``t s`` below about -89 in float32, -710 in float64).
+
+    Parameters
+    ----------
+    pred
+        Scores ``s``.
+    target
+        Targets in {-1, +1}, the shape of ``pred``.
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per element).
+
+    References
+    ----------
+    Zhang, "Statistical Behavior and Consistency of Classification Methods based on
+    Convex Risk Minimization", Ann. Statist., 2004.
+    """
+    ns, (s, t) = resolve_floats(pred, target, names=("pred", "target"))
+    return reduce(softplus(-t * s, ns.xp), reduction, ns.xp)
+
+
+@loss("classification", example=_LOGITS)
+def multilabel_soft_margin(
+    pred: Any, target: Any, *, axis: int = -1, weight: Any = None, reduction: str = "mean"
+) -> Any:
+    r"""Multi-label one-vs-all logistic loss, averaged over classes, per sample.
+
+    .. math:: \ell = \frac{1}{C}\sum_c w_c\big[t_c \operatorname{softplus}(-z_c)
+              + (1 - t_c)\operatorname{softplus}(z_c)\big]
+
+    Matches ``torch.nn.functional.multilabel_soft_margin_loss`` (whose class axis is the
+    last one; ``axis`` picks another).
+
+    Parameters
+    ----------
+    pred
+        Logits, ``C`` classes along ``axis``.
+    target
+        Multi-hot targets in [0, 1], the shape of ``pred``.
+    axis
+        The class axis (default -1).
+    weight
+        Optional per-class weights, shape ``(C,)`` exactly (``ValueError`` otherwise).
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample: ``pred``'s
+        shape without ``axis``).
+
+    References
+    ----------
+    Zhang & Zhou, "A Review on Multi-Label Learning Algorithms", IEEE TKDE, 2014.
+    """
+    ns = resolve(pred, target, weight)
+    check_same_shape(pred, target, "pred", "target")
+    xp, z, t = ns.xp, ns.float(pred), ns.float(target)
+    ax = check_axis(axis, z.ndim)
+    classes = z.shape[ax]
+    out = _Logistic(z, xp).bce(t)
+    if weight is not None:
+        out = out * _class_weight(weight, z.ndim, ax, classes, ns)
+    return reduce(xp.sum(out, axis=ax) / classes, reduction, xp)
