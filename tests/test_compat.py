@@ -71,6 +71,7 @@ def test_value_checks_run_on_concrete_arrays_and_skip_under_jit(backend: Backend
         import jax
 
         jax.jit(anyloss.cross_entropy)(logits, labels)  # traced: no check, no error
+        jax.jit(lambda x: anyloss.multi_margin(x, labels))(logits)  # closed-over labels
 
 
 def test_torch_compile_fullgraph(backend: Backend) -> None:
