@@ -33,7 +33,8 @@ def test_same_number_on_every_backend(case: Case, dtype: str) -> None:
     results: dict[str, np.ndarray] = {}
     for backend in BACKENDS:
         args, kwargs, _, _ = materialize(case, backend, dtype)
-        results[backend.name] = backend.to_numpy(loss_fn(case)(*args, reduction="none", **kwargs))
+        run = backend.compiled(lambda *a, kw=kwargs: loss_fn(case)(*a, reduction="none", **kw))
+        results[backend.name] = backend.to_numpy(run(*args))
     first, base = next(iter(results.items()))
     for name, got in results.items():
         dev = deviation(got, base)
@@ -42,6 +43,11 @@ def test_same_number_on_every_backend(case: Case, dtype: str) -> None:
 
 @case_param
 def test_torch_and_jax_gradients_agree(case: Case) -> None:
+    """Same gradient from torch autograd and jax.grad, except where a case sits on a kink
+    (``grad=False``): there each framework picks its own subgradient (torch and jax
+    differ, e.g. for ``abs`` at 0), and only finiteness is promised."""
+    if not case.grad:
+        pytest.skip(f"{case.name}: inputs on a kink, subgradients are framework conventions")
     grad_backends = [b for b in BACKENDS if b.autograd]
     _need(2, grad_backends)
     grads = {}

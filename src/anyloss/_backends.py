@@ -55,6 +55,10 @@ class Backend:
         """``f(*inputs)`` (a scalar) and its gradient w.r.t. every input."""
         raise NotImplementedError(f"{self.name} has no autograd")
 
+    def compiled(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        """``f`` as this backend runs a whole computation best (jax: ``jax.jit``)."""
+        return f
+
 
 class NumpyBackend(Backend):
     name, module = "numpy", "numpy"
@@ -123,6 +127,9 @@ class JaxBackend(Backend):
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(self.jnp.asarray(x, dtype=self.jnp.float64))
+
+    def compiled(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        return self.lib.jit(f)
 
     def value_and_grad(
         self, f: Callable[..., Any], inputs: Sequence[Any]

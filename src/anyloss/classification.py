@@ -119,19 +119,20 @@ def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
     return False
 
 
-_INDEX_DTYPES: dict[tuple[Any, Any], Any] = {}
+_INDEX_DTYPES: dict[tuple[int, Any], Any] = {}
 
 
 def _index_dtype(xp: Any, device: Any) -> Any:
     """The namespace's default indexing dtype (``take_along_axis`` in torch needs int64).
 
-    Cached per namespace and device where the device is hashable (cupy's is not).
+    Cached per namespace (by id: ``torch.compile`` cannot compare modules as dict keys)
+    and device where the device is hashable (cupy's is not).
     """
     try:
-        return _INDEX_DTYPES[(xp, device)]
+        return _INDEX_DTYPES[(id(xp), device)]
     except KeyError:
         dtype = xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
-        _INDEX_DTYPES[(xp, device)] = dtype
+        _INDEX_DTYPES[(id(xp), device)] = dtype
         return dtype
     except TypeError:
         return xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]

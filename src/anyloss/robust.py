@@ -249,14 +249,14 @@ def _logz_table() -> dict[str, Any]:
     return table
 
 
-_COEFFS_CACHE: dict[tuple[Any, Any, Any], Any] = {}
+_COEFFS_CACHE: dict[tuple[int, Any, Any], Any] = {}  # keyed by id(xp): see _index_dtype
 
 
 def _coeffs_on(xp: Any, dtype: Any, device: Any) -> Any:
     """The coefficient table as an array of ``xp``, kept when it is a concrete array (so a
     GPU gets it copied once); never kept while tracing (jax.jit) or lazy (dask)."""
     try:
-        key = (xp, dtype, device)
+        key = (id(xp), dtype, device)
         return _COEFFS_CACHE[key]
     except TypeError:  # an unhashable dtype or device
         return xp.asarray(_logz_table()["coeffs"], dtype=dtype, device=device)
