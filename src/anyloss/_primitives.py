@@ -14,6 +14,7 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "relu",
     "safe_div",
     "safe_log",
     "safe_sqrt",
@@ -37,6 +38,11 @@ def softplus(x: Any, xp: Any) -> Any:
 def log_sigmoid(x: Any, xp: Any) -> Any:
     """``log(sigmoid(x)) = -softplus(-x)``, finite for every finite ``x``."""
     return -softplus(-x, xp)
+
+
+def relu(x: Any, xp: Any) -> Any:
+    """``max(x, 0)``."""
+    return xp.maximum(x, 0.0)
 
 
 def sigmoid(x: Any, xp: Any) -> Any:

@@ -29,6 +29,7 @@ __all__ = [
     "in_interval",
     "is_eager",
     "one_of",
+    "optional",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -156,6 +157,16 @@ def one_of(*allowed: Any) -> Rule:
             raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
 
     return rule
+
+
+def optional(rule: Rule) -> Rule:
+    """Rule: ``None``, or a value that obeys ``rule``."""
+
+    def check(name: str, value: Any) -> None:
+        if value is not None:
+            rule(name, value)
+
+    return check
 
 
 boolean: Rule = one_of(True, False)

@@ -22,11 +22,10 @@ import numpy as np
 from ._compat import take_along_axis
 from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import softplus
+from ._primitives import relu, softplus
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
-    Rule,
     at_least,
     check_axis,
     check_in_range,
@@ -35,6 +34,7 @@ from ._validation import (
     greater_than,
     in_interval,
     one_of,
+    optional,
 )
 
 __all__ = [
@@ -55,16 +55,6 @@ _FOCAL_EPSILON = 1e-7  # the focal-loss package's probability floor (Keras epsil
 
 
 # --- hyperparameter rules ----------------------------------------------------------------
-
-
-def _optional(rule: Rule) -> Rule:
-    """Rule: ``None``, or a value that obeys ``rule``."""
-
-    def check(name: str, value: Any) -> None:
-        if value is not None:
-            rule(name, value)
-
-    return check
 
 
 def _positive_scalar(name: str, value: Any) -> None:
@@ -186,10 +176,6 @@ class _Logistic:
         return xp.where(soft, soft_log, binary_log) - self.log1p_term
 
 
-def _relu(x: Any, xp: Any) -> Any:
-    return xp.maximum(x, 0.0)
-
-
 # --- binary cross-entropy ----------------------------------------------------------------
 
 
@@ -298,7 +284,7 @@ def binary_cross_entropy_with_logits(
 @loss(
     "classification",
     example=_LOGITS,
-    rules={"alpha": _optional(in_interval(0.0, 1.0)), "gamma": at_least(0.0)},
+    rules={"alpha": optional(in_interval(0.0, 1.0)), "gamma": at_least(0.0)},
 )
 def sigmoid_focal(
     pred: Any,
@@ -354,7 +340,7 @@ def sigmoid_focal(
     rules={
         "gamma": at_least(0.0),
         "pos_weight": _positive_scalar,
-        "label_smoothing": _optional(in_interval(0.0, 1.0)),
+        "label_smoothing": optional(in_interval(0.0, 1.0)),
     },
 )
 def binary_focal(
@@ -437,7 +423,7 @@ def hinge(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     Cortes & Vapnik, "Support-Vector Networks", Machine Learning, 1995.
     """
     ns, (s, t) = resolve_floats(pred, target, names=("pred", "target"))
-    return reduce(_relu(1 - t * s, ns.xp), reduction, ns.xp)
+    return reduce(relu(1 - t * s, ns.xp), reduction, ns.xp)
 
 
 @loss("classification", example=_SCORES)
@@ -462,7 +448,7 @@ def squared_hinge(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     Representation Learning, 2013.
     """
     ns, (s, t) = resolve_floats(pred, target, names=("pred", "target"))
-    return reduce(ns.xp.square(_relu(1 - t * s, ns.xp)), reduction, ns.xp)
+    return reduce(ns.xp.square(relu(1 - t * s, ns.xp)), reduction, ns.xp)
 
 
 @loss("classification", example=arrays(normal(6, 5), _one_hot_maker(6, 5)))
@@ -497,7 +483,7 @@ def categorical_hinge(pred: Any, target: Any, *, axis: int = -1, reduction: str 
     ax = check_axis(axis, s.ndim)
     positive = xp.sum(t * s, axis=ax)
     negative = xp.max((1 - t) * s, axis=ax)
-    return reduce(_relu(negative - positive + 1, xp), reduction, xp)
+    return reduce(relu(negative - positive + 1, xp), reduction, xp)
 
 
 def _class_indices(target: Any, pred: Any, ax: int, xp: Any) -> None:
@@ -570,8 +556,8 @@ def multi_margin(
     w = None if weight is None else _class_weight(weight, s.ndim, ax, classes, ns)
     index = xp.expand_dims(target, axis=ax)
     s_true = take_along_axis(s, index, xp, axis=ax)
-    terms = _relu(margin + (s - s_true), xp)  # the true class gives exactly `margin`
-    own = _relu(margin + xp.zeros((), dtype=ns.dtype, device=ns.device), xp)
+    terms = relu(margin + (s - s_true), xp)  # the true class gives exactly `margin`
+    own = relu(margin + xp.zeros((), dtype=ns.dtype, device=ns.device), xp)
     if p == 2:
         terms, own = xp.square(terms), xp.square(own)
     out = (xp.sum(terms, axis=ax) - own) / classes

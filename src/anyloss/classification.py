@@ -36,6 +36,7 @@ from ._validation import (
     fmt_shape,
     in_interval,
     is_eager,
+    optional,
 )
 
 __all__ = [
@@ -56,19 +57,6 @@ def _integer(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be an int; got {value!r}")
 
 
-def _optional_integer(name: str, value: Any) -> None:
-    if value is not None:
-        _integer(name, value)
-
-
-def _optional(rule: Rule) -> Rule:
-    def check(name: str, value: Any) -> None:
-        if value is not None:
-            rule(name, value)
-
-    return check
-
-
 def _open_interval(lo: float, hi: float) -> Rule:
     def check(name: str, value: Any) -> None:
         in_interval(lo, hi)(name, value)
@@ -79,7 +67,7 @@ def _open_interval(lo: float, hi: float) -> Rule:
 
 
 _SMOOTHING = in_interval(0.0, 1.0)
-_CLASS_RULES: dict[str, Rule] = {"axis": _integer, "ignore_index": _optional_integer}
+_CLASS_RULES: dict[str, Rule] = {"axis": _integer, "ignore_index": optional(_integer)}
 
 # --- targets ----------------------------------------------------------------------------
 
@@ -495,7 +483,7 @@ def categorical_cross_entropy(
 @loss(
     "classification",
     example=arrays(normal(6, 5, scale=2.0), integers(6, high=5)),
-    rules={**_CLASS_RULES, "gamma": at_least(0.0), "alpha": _optional(at_least(0.0))},
+    rules={**_CLASS_RULES, "gamma": at_least(0.0), "alpha": optional(at_least(0.0))},
 )
 def softmax_focal(
     logits: Any,

@@ -14,7 +14,7 @@ from typing import Any
 
 from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import safe_sqrt
+from ._primitives import relu, safe_sqrt
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
@@ -64,10 +64,6 @@ def _check_target_shape(target: Any, shape: tuple[int, ...], name: str, rule: st
         raise ValueError(
             f"{name} must have shape {fmt_shape(shape)} ({rule}); got {fmt_shape(target.shape)}"
         )
-
-
-def _relu(x: Any, xp: Any) -> Any:
-    return xp.maximum(x, xp.zeros_like(x))
 
 
 def _p_distance(x: Any, y: Any, p: float, eps: float, xp: Any) -> Any:
@@ -153,7 +149,7 @@ def contrastive(d: Any, target: Any, *, margin: float = 1.0, reduction: str = "m
     ns, (dist, y) = resolve_floats(d, target, names=("d", "target"))
     xp = ns.xp
     check_in_range(y, 0.0, 1.0, "target", xp)
-    push = _relu(margin - dist, xp)
+    push = relu(margin - dist, xp)
     return reduce(y * dist * dist + (1 - y) * push * push, reduction, xp)
 
 
@@ -215,7 +211,7 @@ def triplet_margin(
     d_neg = _p_distance(a, neg, p, eps, xp)
     if swap:
         d_neg = xp.minimum(d_neg, _p_distance(pos, neg, p, eps, xp))
-    return reduce(_relu(margin + d_pos - d_neg, xp), reduction, xp)
+    return reduce(relu(margin + d_pos - d_neg, xp), reduction, xp)
 
 
 def _pair_inputs(x1: Any, x2: Any, target: Any) -> tuple[Namespace, Any, Any, Any]:
@@ -283,7 +279,7 @@ def cosine_embedding(
     diff = unit_a - unit_b
     one_minus_cos = (xp.sum(diff * diff, axis=-1) + rest_a + rest_b) / 2
     zero = xp.zeros_like(cos)
-    out = xp.where(y == 1, one_minus_cos, zero) + xp.where(y == -1, _relu(cos - margin, xp), zero)
+    out = xp.where(y == 1, one_minus_cos, zero) + xp.where(y == -1, relu(cos - margin, xp), zero)
     return reduce(out, reduction, xp)
 
 
@@ -321,7 +317,7 @@ def margin_ranking(
     ns, (a, b, y) = resolve_floats(x1, x2, target, names=("x1", "x2", "target"))
     xp = ns.xp
     _check_values(y, (-1.0, 1.0), "target", xp)
-    return reduce(_relu(-y * (a - b) + margin, xp), reduction, xp)
+    return reduce(relu(-y * (a - b) + margin, xp), reduction, xp)
 
 
 @loss(
@@ -358,7 +354,7 @@ def hinge_embedding(
     _check_values(y, (-1.0, 1.0), "target", xp)
     zero = xp.zeros_like(d)
     # torch's form: targets other than +-1 (unchecked under jit) get both terms
-    out = xp.where(y != 1, _relu(margin - d, xp), zero) + xp.where(y != -1, d, zero)
+    out = xp.where(y != 1, relu(margin - d, xp), zero) + xp.where(y != -1, d, zero)
     return reduce(out, reduction, xp)
 
 
