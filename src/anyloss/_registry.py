@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ._inputs import guarded_call
 from ._validation import Rule, check_reduction
 
 __all__ = ["Example", "Loss", "LossSpec", "available", "get", "loss", "spec"]
@@ -37,6 +38,8 @@ class LossSpec:
     rules: Mapping[str, Rule] = field(default_factory=dict)
     wrt: tuple[int | str, ...] = (0,)
     """Differentiable inputs: positions of array arguments, or names of array keywords."""
+    scalars: tuple[str, ...] = ()
+    """Positional arguments that may also be a Python number (all others must be arrays)."""
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
@@ -65,6 +68,7 @@ def loss(
     example: Example,
     rules: Mapping[str, Rule] | None = None,
     wrt: tuple[int | str, ...] = (0,),
+    scalars: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
     """Register a public loss and validate its hyperparameters on every call."""
 
@@ -74,12 +78,12 @@ def loss(
             raise RuntimeError(f"loss {name!r}: unknown family {family!r}")
         if name in _REGISTRY:
             raise RuntimeError(f"loss {name!r} is registered twice")
-        spec_ = LossSpec(name, family, fn, example, dict(rules or {}), wrt)
+        spec_ = LossSpec(name, family, fn, example, dict(rules or {}), wrt, scalars)
 
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
             spec_.check(kwargs)
-            return fn(*args, **kwargs)
+            return guarded_call(name, fn, args, kwargs, scalars)
 
         _REGISTRY[name] = spec_
         return checked  # type: ignore[return-value]
@@ -128,8 +132,9 @@ class Loss:
 
     def __call__(self, *arrays: Any, **kwargs: Any) -> Any:
         kw = {**self.hyperparameters, **kwargs}
-        spec(self.name).check(kwargs)
-        return self._fn(*arrays, **kw)
+        s = spec(self.name)
+        s.check(kwargs)
+        return guarded_call(self.name, self._fn, arrays, kw, s.scalars)
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.hyperparameters.items())

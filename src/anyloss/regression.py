@@ -276,6 +276,7 @@ def _gaussian_var(var: Any, pred: Any, ns: Any) -> Any:
     example=arrays(normal(6, 5), normal(6, 5), uniform(6, 5, low=0.2, high=2.0)),
     rules={"full": boolean, "eps": greater_than(0.0)},
     wrt=(0, 2),
+    scalars=("var",),
 )
 def gaussian_nll(
     pred: Any,

@@ -1,0 +1,145 @@
+"""What every registered loss does with its array arguments before and after its own code.
+
+Two rules of the catalog live here, once, instead of in each loss:
+
+* **Array arguments are arrays.** ``None``, Python numbers, lists and strings where an
+  array is due, and complex arrays, raise ``TypeError`` naming the argument (a loss may
+  declare positional arguments that also take a Python number, as ``gaussian_nll``'s
+  ``var``).
+* **Half precision is computed in float32.** When the inputs' floating dtype is float16 or
+  bfloat16, every half-precision array argument is cast to float32, the loss runs there,
+  and the result is cast back to the input dtype — as ``torch.autocast`` runs losses in
+  float32. Intermediate values (squares, exponentials, ``eps=1e-8``) then neither overflow
+  nor underflow, and a gradient is finite wherever the float32 one is representable.
+
+Dtypes are classified by name (``float16``, ``torch.bfloat16``, ``complex64``, ...), which
+reads the same on every library, and the answer is cached per dtype.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import array_api_compat
+
+__all__ = ["dtype_kind", "guarded_call"]
+
+_HALF = ("float16", "bfloat16")
+_KINDS: dict[Any, str] = {}
+_POSITIONAL: dict[Callable[..., Any], tuple[str, ...]] = {}
+
+
+def dtype_kind(dtype: Any) -> str:
+    """``"half"``, ``"float"``, ``"complex"`` or ``"other"`` (integers, bool) for ``dtype``."""
+    try:
+        return _KINDS[dtype]
+    except KeyError:
+        kind = _KINDS[dtype] = _classify(dtype)
+        return kind
+    except TypeError:  # an unhashable dtype
+        return _classify(dtype)
+
+
+def _classify(dtype: Any) -> str:
+    name = str(dtype).rsplit(".", 1)[-1]
+    if name in _HALF:
+        return "half"
+    if "complex" in name:
+        return "complex"
+    return "float" if "float" in name else "other"
+
+
+def _positional_names(fn: Callable[..., Any]) -> tuple[str, ...]:
+    names = _POSITIONAL.get(fn)
+    if names is None:
+        params = inspect.signature(fn).parameters.values()
+        names = _POSITIONAL[fn] = tuple(
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        )
+    return names
+
+
+def check_array_arguments(
+    loss: str, fn: Callable[..., Any], args: tuple[Any, ...], scalars: tuple[str, ...] = ()
+) -> list[str]:
+    """Raise ``TypeError`` naming an argument that is not a real array; return the dtype kinds.
+
+    ``scalars`` names the positional arguments that may also be a Python ``int``/``float``.
+    """
+    kinds = []
+    for i, x in enumerate(args):
+        dtype = getattr(x, "dtype", None)
+        if dtype is None:
+            name = _name(fn, i)
+            if name in scalars and isinstance(x, (int, float)) and not isinstance(x, bool):
+                continue
+            raise TypeError(
+                f"{loss}(): argument {name!r} must be an array (numpy, cupy, torch, jax, dask "
+                f"or any Array API library); got {_describe(x)}"
+            )
+        kind = dtype_kind(dtype)
+        if kind == "complex":
+            raise TypeError(
+                f"{loss}(): argument {_name(fn, i)!r} is a complex array (dtype {dtype}); "
+                "losses take real arrays (pass the real part, or the magnitude, explicitly)"
+            )
+        kinds.append(kind)
+    return kinds
+
+
+def _name(fn: Callable[..., Any], i: int) -> str:
+    names = _positional_names(fn)
+    return names[i] if i < len(names) else f"argument {i}"
+
+
+def _describe(x: Any) -> str:
+    if x is None:
+        return "None"
+    if isinstance(x, (bool, int, float, complex)):
+        return f"the Python {type(x).__name__} {x!r} (wrap it with xp.asarray)"
+    if isinstance(x, (list, tuple)):
+        return f"a Python {type(x).__name__} (convert it with xp.asarray first)"
+    return f"a {type(x).__module__}.{type(x).__name__}"
+
+
+def guarded_call(
+    loss: str,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    scalars: tuple[str, ...] = (),
+) -> Any:
+    """``fn(*args, **kwargs)`` after the array checks, half precision run in float32."""
+    kinds = check_array_arguments(loss, fn, args, scalars)
+    if "half" not in kinds and not any(_is_half(v) for v in kwargs.values()):
+        return fn(*args, **kwargs)
+    return _call_in_float32(fn, args, kwargs)
+
+
+def _is_half(x: Any) -> bool:
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and dtype_kind(dtype) == "half"
+
+
+def _call_in_float32(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> Any:
+    """Run ``fn`` with its half-precision arrays in float32; the result in their dtype.
+
+    Only when every floating array is in one half dtype: a float32/float64 array among
+    them (or float16 next to bfloat16) already promotes the loss to float32 or wider.
+    """
+    values = [*args, *kwargs.values()]
+    floats = {a.dtype for a in values if dtype_kind(getattr(a, "dtype", None)) in ("half", "float")}
+    if len(floats) != 1:
+        return fn(*args, **kwargs)
+    (half,) = floats
+    xp = array_api_compat.array_namespace(next(a for a in values if _is_half(a)))
+
+    def wide(x: Any) -> Any:
+        return xp.astype(x, xp.float32) if _is_half(x) else x
+
+    out = fn(*(wide(a) for a in args), **{k: wide(v) for k, v in kwargs.items()})
+    return xp.astype(out, half)
