@@ -11,7 +11,25 @@ from typing import Any
 import array_api_compat
 from array_api_compat import device
 
-__all__ = ["is_concrete", "one_hot", "take_along_axis"]
+__all__ = ["index_dtype", "is_concrete", "one_hot", "take_along_axis"]
+
+_INDEX_DTYPES: dict[tuple[int, Any], Any] = {}
+
+
+def index_dtype(xp: Any, device: Any) -> Any:
+    """The namespace's default indexing dtype (``take_along_axis`` in torch needs int64).
+
+    Cached per namespace (by id: ``torch.compile`` cannot compare modules as dict keys)
+    and device where the device is hashable (cupy's is not).
+    """
+    try:
+        return _INDEX_DTYPES[(id(xp), device)]
+    except KeyError:
+        dtype = xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
+        _INDEX_DTYPES[(id(xp), device)] = dtype
+        return dtype
+    except TypeError:
+        return xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
 
 
 def one_hot(labels: Any, num_classes: int, xp: Any, *, dtype: Any, axis: int = -1) -> Any:
@@ -29,8 +47,12 @@ def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
     dask's namespace lacks it (BACKEND-NOTES): there the values are picked with a
     comparison against ``arange`` and a sum, which stays lazy and chunked. That fallback
     covers the loss use, one index per slice (``indices.shape[axis] == 1``, e.g. a class
-    label per sample); other index shapes raise ``ValueError`` there.
+    label per sample); other index shapes raise ``ValueError`` there. Indices of any
+    integer dtype work (torch's ``take_along_dim`` itself takes int64 only).
     """
+    wanted = index_dtype(xp, device(x))
+    if indices.dtype != wanted:
+        indices = xp.astype(indices, wanted)
     if hasattr(xp, "take_along_axis"):
         return xp.take_along_axis(x, indices, axis=axis)
     if indices.shape[axis] != 1:

@@ -12,11 +12,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import array_api_compat
+import numpy as np
 
 from ._compat import is_concrete
+from ._inputs import dtype_kind
 
 __all__ = [
     "REDUCTIONS",
+    "HyperparameterTypeError",
     "Rule",
     "at_least",
     "boolean",
@@ -27,9 +30,11 @@ __all__ = [
     "fmt_shape",
     "greater_than",
     "in_interval",
+    "integer",
     "is_eager",
     "one_of",
     "optional",
+    "weights",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -98,53 +103,127 @@ def check_in_range(x: Any, lo: float, hi: float, what: str, xp: Any) -> None:
 # --- hyperparameter rules ---------------------------------------------------------------
 
 
-def _satisfies(name: str, value: Any, test: Callable[[Any], Any]) -> bool:
+class HyperparameterTypeError(TypeError, ValueError):
+    """A hyperparameter of the wrong type: a ``TypeError``, and a ``ValueError`` as every
+    bad hyperparameter is (the catalog's rule), so either ``except`` catches it."""
+
+
+def _is_real_array(value: Any) -> bool:
+    """An array (anything with a shape and a dtype) of real numbers: not bool, not complex."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or not hasattr(value, "shape"):
+        return False
+    kind = dtype_kind(dtype)
+    return kind in ("half", "float") or (
+        kind == "other" and str(dtype).rsplit(".", 1)[-1] != "bool"
+    )
+
+
+def _satisfies(
+    name: str, value: Any, test: Callable[[Any], Any], *, finite: bool, shaped: bool
+) -> bool:
     """Whether ``test(value)`` holds: for numbers, and elementwise for eager arrays.
 
-    Traced or lazy arrays are not inspected (True). Arrays are compared through their
-    own namespace and only the boolean result is read, so a torch tensor that requires
-    grad is never converted to a Python float.
+    A hyperparameter is a real number, or a real array: 0-d unless ``shaped`` (a loss that
+    takes arrays there checks that they broadcast against what they scale). ``inf`` and
+    ``NaN`` fail unless ``finite=False`` (NaN always fails ``test``). Traced or lazy arrays
+    are not inspected (True). Arrays are compared through their own namespace and only the
+    boolean result is read, so a torch tensor that requires grad is never converted to a
+    Python float.
     """
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number; got {value!r}")
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if finite and not math.isfinite(value):
+            raise ValueError(f"{name} must be finite; got {value!r}")
         return bool(test(value))
-    if not hasattr(value, "shape"):
-        raise ValueError(f"{name} must be a number; got {type(value).__name__} {value!r}")
+    if not _is_real_array(value):
+        raise HyperparameterTypeError(f"{name} must be a real number; got {_kind(value)}")
+    if not shaped and value.ndim != 0:
+        raise ValueError(
+            f"{name} must be a number or a 0-d array; got an array of shape "
+            f"{fmt_shape(value.shape)}"
+        )
     if not is_eager(value) or math.prod(value.shape) == 0:
         return True
     xp = array_api_compat.array_namespace(value)
+    if finite and not bool(xp.all(xp.isfinite(value))):
+        raise ValueError(f"{name} must be finite; got {value!r}")
     return bool(xp.all(test(value)))
 
 
-def greater_than(bound: float) -> Rule:
-    """Rule: the value (or every element of an eager array) is strictly greater than ``bound``."""
+def _kind(value: Any) -> str:
+    """``value`` described for an error message: its type, and its dtype for arrays."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None:
+        return f"an array of dtype {dtype}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def greater_than(bound: float, *, finite: bool = True, shaped: bool = False) -> Rule:
+    """Rule: the value (or every element of an eager array) is strictly greater than ``bound``.
+
+    ``finite=False`` admits ``inf``; ``shaped=True`` admits arrays of any shape (see
+    ``_satisfies``).
+    """
 
     def rule(name: str, value: Any) -> None:
-        if not _satisfies(name, value, lambda v: v > bound):
+        if not _satisfies(name, value, lambda v: v > bound, finite=finite, shaped=shaped):
             raise ValueError(f"{name} must be > {bound}; got {value!r}")
 
     return rule
 
 
-def at_least(bound: float) -> Rule:
+def at_least(bound: float, *, finite: bool = True, shaped: bool = False) -> Rule:
     """Rule: the value (or every element of an eager array) is at least ``bound``."""
 
     def rule(name: str, value: Any) -> None:
-        if not _satisfies(name, value, lambda v: v >= bound):
+        if not _satisfies(name, value, lambda v: v >= bound, finite=finite, shaped=shaped):
             raise ValueError(f"{name} must be >= {bound}; got {value!r}")
 
     return rule
 
 
-def in_interval(lo: float, hi: float) -> Rule:
+def in_interval(lo: float, hi: float, *, finite: bool = True, shaped: bool = False) -> Rule:
     """Rule: the value (or every element of an eager array) lies in ``[lo, hi]``."""
 
     def rule(name: str, value: Any) -> None:
-        if not _satisfies(name, value, lambda v: (v >= lo) & (v <= hi)):
+        test = lambda v: (v >= lo) & (v <= hi)  # noqa: E731
+        if not _satisfies(name, value, test, finite=finite, shaped=shaped):
             raise ValueError(f"{name} must lie in [{lo}, {hi}]; got {value!r}")
 
     return rule
+
+
+def integer(name: str, value: Any) -> None:
+    """Rule: a Python (or NumPy) integer, such as an axis; ``bool`` is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise HyperparameterTypeError(f"{name} must be an integer; got {_kind(value)}")
+
+
+def weights(*, number: bool) -> Rule:
+    """Rule: ``None``, a sequence of finite real numbers, or a real array (a number too if
+    ``number``); the loss checks the shape against its inputs."""
+
+    def rule(name: str, value: Any) -> None:
+        if value is None or _is_real_array(value):
+            return
+        if isinstance(value, (list, tuple)):
+            if not all(_is_finite_number(v) for v in value):
+                raise ValueError(f"{name} must hold finite real numbers; got {value!r}")
+            return
+        if number and _is_finite_number(value):
+            return
+        allowed = "a number, a sequence of numbers or" if number else "a sequence of numbers or"
+        raise HyperparameterTypeError(f"{name} must be {allowed} a real array; got {_kind(value)}")
+
+    return rule
+
+
+def _is_finite_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
 
 
 def one_of(*allowed: Any) -> Rule:
@@ -153,10 +232,18 @@ def one_of(*allowed: Any) -> Rule:
     bools_allowed = all(isinstance(a, bool) for a in allowed)
 
     def rule(name: str, value: Any) -> None:
-        if isinstance(value, bool) != bools_allowed or value not in allowed:
+        if isinstance(value, bool) != bools_allowed or not _member(value, allowed):
             raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
 
     return rule
+
+
+def _member(value: Any, allowed: tuple[Any, ...]) -> bool:
+    """``value in allowed``, False for values that do not compare to one answer (arrays)."""
+    try:
+        return bool(value in allowed)
+    except (TypeError, ValueError, RuntimeError):
+        return False
 
 
 def optional(rule: Rule) -> Rule:

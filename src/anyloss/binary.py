@@ -14,7 +14,6 @@ computed in log space.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -33,8 +32,10 @@ from ._validation import (
     fmt_shape,
     greater_than,
     in_interval,
+    integer,
     one_of,
     optional,
+    weights,
 )
 
 __all__ = [
@@ -57,13 +58,8 @@ _FOCAL_EPSILON = 1e-7  # the focal-loss package's probability floor (Keras epsil
 # --- hyperparameter rules ----------------------------------------------------------------
 
 
-def _positive_scalar(name: str, value: Any) -> None:
-    """Rule: ``None`` or a single number > 0 (a Python number or a one-element array)."""
-    if value is None:
-        return
-    if hasattr(value, "shape") and math.prod(value.shape) != 1:
-        raise ValueError(f"{name} must be a scalar; got an array of shape {fmt_shape(value.shape)}")
-    greater_than(0.0)(name, value)
+_CLASS_WEIGHT = weights(number=False)
+_WEIGHT = weights(number=True)
 
 
 # --- shared pieces -----------------------------------------------------------------------
@@ -78,6 +74,16 @@ def _one_hot_maker(n: int, c: int) -> Any:
     return make
 
 
+def _arrays_only(*weights: Any) -> list[Any]:
+    """The weights that are arrays (Python sequences are converted later, in the namespace)."""
+    return [w for w in weights if not isinstance(w, (list, tuple))]
+
+
+def _as_array(w: Any, ns: Namespace) -> Any:
+    """A Python sequence of weights as a float array of the inputs' namespace; else ``w``."""
+    return ns.constant(list(w)) if isinstance(w, (list, tuple)) else w
+
+
 def _broadcast_weight(w: Any, shape: tuple[int, ...], ns: Namespace, name: str) -> Any:
     """``w`` (a number or an array broadcastable to ``shape``) in the float dtype.
 
@@ -90,6 +96,7 @@ def _broadcast_weight(w: Any, shape: tuple[int, ...], ns: Namespace, name: str) 
         raise ValueError(f"{name} must be a number or an array; got {w!r}")
     if isinstance(w, (int, float)):
         return w
+    w = _as_array(w, ns)
     ws = tuple(w.shape)
     fits = len(ws) <= len(shape) and all(
         a in (1, b) for a, b in zip(ws[::-1], shape[::-1], strict=False)
@@ -105,6 +112,7 @@ def _broadcast_weight(w: Any, shape: tuple[int, ...], ns: Namespace, name: str) 
 
 def _class_weight(w: Any, ndim: int, axis: int, classes: int, ns: Namespace) -> Any:
     """A length-``classes`` weight vector, shaped to broadcast along ``axis``."""
+    w = _as_array(w, ns)
     if not hasattr(w, "shape") or tuple(w.shape) != (classes,):
         got = fmt_shape(w.shape) if hasattr(w, "shape") else repr(w)
         raise ValueError(
@@ -184,7 +192,7 @@ _LOGITS = arrays(normal(6, 5, scale=2.0), binary(6, 5))
 _SCORES = arrays(normal(6, 5, scale=1.5), signs(6, 5))
 
 
-@loss("classification", example=_PROBS)
+@loss("classification", example=_PROBS, rules={"weight": _WEIGHT})
 def binary_cross_entropy(
     pred: Any, target: Any, *, weight: Any = None, reduction: str = "mean"
 ) -> Any:
@@ -214,7 +222,7 @@ def binary_cross_entropy(
     ----------
     Cox, "The Regression Analysis of Binary Sequences", J. R. Stat. Soc. B, 1958.
     """
-    ns = resolve(pred, target, weight)
+    ns = resolve(pred, target, *_arrays_only(weight))
     check_same_shape(pred, target, "pred", "target")
     xp, p, t = ns.xp, ns.float(pred), ns.float(target)
     check_in_range(p, 0.0, 1.0, "pred (probabilities)", xp)
@@ -227,7 +235,7 @@ def binary_cross_entropy(
     return reduce(out, reduction, xp)
 
 
-@loss("classification", example=_LOGITS)
+@loss("classification", example=_LOGITS, rules={"weight": _WEIGHT, "pos_weight": _WEIGHT})
 def binary_cross_entropy_with_logits(
     pred: Any,
     target: Any,
@@ -267,7 +275,7 @@ def binary_cross_entropy_with_logits(
     ----------
     Cox, "The Regression Analysis of Binary Sequences", J. R. Stat. Soc. B, 1958.
     """
-    ns = resolve(pred, target, weight, pos_weight)
+    ns = resolve(pred, target, *_arrays_only(weight, pos_weight))
     check_same_shape(pred, target, "pred", "target")
     xp, z, t = ns.xp, ns.float(pred), ns.float(target)
     w = _broadcast_weight(weight, tuple(z.shape), ns, "weight")
@@ -339,7 +347,7 @@ def sigmoid_focal(
     example=_PROBS,
     rules={
         "gamma": at_least(0.0),
-        "pos_weight": _positive_scalar,
+        "pos_weight": optional(greater_than(0.0)),
         "label_smoothing": optional(in_interval(0.0, 1.0)),
     },
 )
@@ -451,7 +459,11 @@ def squared_hinge(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     return reduce(ns.xp.square(relu(1 - t * s, ns.xp)), reduction, ns.xp)
 
 
-@loss("classification", example=arrays(normal(6, 5), _one_hot_maker(6, 5)))
+@loss(
+    "classification",
+    example=arrays(normal(6, 5), _one_hot_maker(6, 5)),
+    rules={"axis": integer},
+)
 def categorical_hinge(pred: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
     r"""Categorical (Crammer–Singer style) hinge loss for one-hot targets, per sample.
 
@@ -504,7 +516,12 @@ def _class_indices(target: Any, pred: Any, ax: int, xp: Any) -> None:
 @loss(
     "classification",
     example=arrays(normal(6, 5), integers(6, high=5)),
-    rules={"p": one_of(1, 2), "margin": at_least(0.0)},
+    rules={
+        "axis": integer,
+        "p": one_of(1, 2),
+        "margin": at_least(0.0),
+        "weight": _CLASS_WEIGHT,
+    },
 )
 def multi_margin(
     pred: Any,
@@ -548,7 +565,7 @@ def multi_margin(
     Weston & Watkins, "Support Vector Machines for Multi-Class Pattern Recognition",
     ESANN 1999.
     """
-    ns = resolve(pred, target, weight)
+    ns = resolve(pred, target, *_arrays_only(weight))
     xp, s = ns.xp, ns.float(pred)
     ax = check_axis(axis, s.ndim)
     _class_indices(target, s, ax, xp)
@@ -593,7 +610,7 @@ def soft_margin(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     return reduce(softplus(-t * s, ns.xp), reduction, ns.xp)
 
 
-@loss("classification", example=_LOGITS)
+@loss("classification", example=_LOGITS, rules={"axis": integer, "weight": _CLASS_WEIGHT})
 def multilabel_soft_margin(
     pred: Any, target: Any, *, axis: int = -1, weight: Any = None, reduction: str = "mean"
 ) -> Any:
@@ -623,7 +640,7 @@ def multilabel_soft_margin(
     ----------
     Zhang & Zhou, "A Review on Multi-Label Learning Algorithms", IEEE TKDE, 2014.
     """
-    ns = resolve(pred, target, weight)
+    ns = resolve(pred, target, *_arrays_only(weight))
     check_same_shape(pred, target, "pred", "target")
     xp, z, t = ns.xp, ns.float(pred), ns.float(target)
     ax = check_axis(axis, z.ndim)

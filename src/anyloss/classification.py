@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ._compat import take_along_axis
+from ._compat import index_dtype, take_along_axis
 from ._examples import arrays, integers, normal, simplex
 from ._namespace import Namespace, resolve
 from ._primitives import shifted_logsumexp
@@ -35,8 +35,10 @@ from ._validation import (
     check_same_shape,
     fmt_shape,
     in_interval,
+    integer,
     is_eager,
     optional,
+    weights,
 )
 
 __all__ = [
@@ -52,11 +54,6 @@ __all__ = [
 # --- hyperparameter rules ---------------------------------------------------------------
 
 
-def _integer(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an int; got {value!r}")
-
-
 def _open_interval(lo: float, hi: float) -> Rule:
     def check(name: str, value: Any) -> None:
         in_interval(lo, hi)(name, value)
@@ -67,7 +64,11 @@ def _open_interval(lo: float, hi: float) -> Rule:
 
 
 _SMOOTHING = in_interval(0.0, 1.0)
-_CLASS_RULES: dict[str, Rule] = {"axis": _integer, "ignore_index": optional(_integer)}
+_CLASS_RULES: dict[str, Rule] = {
+    "axis": integer,
+    "ignore_index": optional(integer),
+    "weight": weights(number=False),
+}
 
 # --- targets ----------------------------------------------------------------------------
 
@@ -107,25 +108,6 @@ def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
     return False
 
 
-_INDEX_DTYPES: dict[tuple[int, Any], Any] = {}
-
-
-def _index_dtype(xp: Any, device: Any) -> Any:
-    """The namespace's default indexing dtype (``take_along_axis`` in torch needs int64).
-
-    Cached per namespace (by id: ``torch.compile`` cannot compare modules as dict keys)
-    and device where the device is hashable (cupy's is not).
-    """
-    try:
-        return _INDEX_DTYPES[(id(xp), device)]
-    except KeyError:
-        dtype = xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
-        _INDEX_DTYPES[(id(xp), device)] = dtype
-        return dtype
-    except TypeError:
-        return xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
-
-
 def _labels(
     target: Any, ignore_index: int | None, num_classes: int, ns: Namespace
 ) -> tuple[Any, Any]:
@@ -135,8 +117,8 @@ def _labels(
     raise ``ValueError``.
     """
     xp = ns.xp
-    index_dtype = _index_dtype(xp, ns.device)
-    labels = target if target.dtype == index_dtype else xp.astype(target, index_dtype)
+    wanted = index_dtype(xp, ns.device)
+    labels = target if target.dtype == wanted else xp.astype(target, wanted)
     keep = None if ignore_index is None else labels != ignore_index
     if is_eager(labels) and math.prod(labels.shape) > 0:
         bad = xp.logical_or(labels < 0, labels >= num_classes)
@@ -429,7 +411,7 @@ def nll(
 @loss(
     "classification",
     example=arrays(simplex(6, 5), simplex(6, 5)),
-    rules={"axis": _integer, "eps": _open_interval(0.0, 0.5), "label_smoothing": _SMOOTHING},
+    rules={"axis": integer, "eps": _open_interval(0.0, 0.5), "label_smoothing": _SMOOTHING},
 )
 def categorical_cross_entropy(
     probs: Any,
@@ -560,7 +542,7 @@ def softmax_focal(
 @loss(
     "classification",
     example=_LOGITS_LABELS,
-    rules={"axis": _integer, "epsilon": at_least(-1.0), "label_smoothing": _SMOOTHING},
+    rules={"axis": integer, "epsilon": at_least(-1.0), "label_smoothing": _SMOOTHING},
 )
 def poly1_cross_entropy(
     logits: Any,
@@ -619,7 +601,7 @@ def poly1_cross_entropy(
 @loss(
     "classification",
     example=arrays(simplex(6, 5), simplex(6, 5)),
-    rules={"axis": _integer, "log_pred": boolean, "log_target": boolean},
+    rules={"axis": integer, "log_pred": boolean, "log_target": boolean},
 )
 def kl_div(
     pred: Any,
@@ -721,7 +703,7 @@ def _mixture_term(a: Any, m: Any, xp: Any) -> Any:
     return a * gap
 
 
-@loss("classification", example=arrays(simplex(6, 5), simplex(6, 5)), rules={"axis": _integer})
+@loss("classification", example=arrays(simplex(6, 5), simplex(6, 5)), rules={"axis": integer})
 def js_div(pred: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
     r"""Jensen–Shannon divergence (natural log) between two probability vectors.
 

@@ -26,6 +26,7 @@ from ._validation import (
     fmt_shape,
     greater_than,
     in_interval,
+    integer,
     is_eager,
 )
 
@@ -156,7 +157,12 @@ def contrastive(d: Any, target: Any, *, margin: float = 1.0, reduction: str = "m
 @loss(
     "embedding",
     example=arrays(normal(6, 4, scale=0.5), normal(6, 4, scale=0.5), normal(6, 4, scale=0.5)),
-    rules={"margin": at_least(0.0), "p": greater_than(0.0), "eps": at_least(0.0), "swap": boolean},
+    rules={
+        "margin": at_least(0.0),
+        "p": greater_than(0.0, finite=False),  # p = inf is the largest difference
+        "eps": at_least(0.0),
+        "swap": boolean,
+    },
     wrt=(0, 1, 2),
 )
 def triplet_margin(
@@ -358,7 +364,7 @@ def hinge_embedding(
     return reduce(out, reduction, xp)
 
 
-@loss("embedding", example=arrays(normal(6, 5), normal(6, 5)))
+@loss("embedding", example=arrays(normal(6, 5), normal(6, 5)), rules={"axis": integer})
 def cosine_similarity(pred: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
     r"""Negative cosine similarity along ``axis`` (so that minimising aligns the vectors).
 

@@ -314,7 +314,10 @@ _SCALE_ROWS = np.array([[0.7], [1.0], [1.3], [0.8], [1.1], [1.6]])
 @loss(
     "robust",
     example=arrays(normal(6, 5, scale=2.0), normal(6, 5), alpha=_ALPHAS, scale=np.array(1.5)),
-    rules={"alpha": in_interval(-math.inf, math.inf), "scale": greater_than(0.0)},
+    rules={
+        "alpha": in_interval(-math.inf, math.inf, finite=False, shaped=True),
+        "scale": greater_than(0.0, shaped=True),
+    },
     wrt=(0, "alpha", "scale"),
 )
 def general_robust(
@@ -374,7 +377,7 @@ def general_robust(
 @loss(
     "robust",
     example=arrays(normal(6, 5, scale=2.0), normal(6, 5), alpha=_ALPHAS_NLL, scale=_SCALE_ROWS),
-    rules={"alpha": in_interval(0.0, 4.0), "scale": greater_than(0.0)},
+    rules={"alpha": in_interval(0.0, 4.0, shaped=True), "scale": greater_than(0.0, shaped=True)},
     wrt=(0, "alpha", "scale"),
 )
 def adaptive_robust(
@@ -433,7 +436,7 @@ def _scaled_pair(
 
 
 _PAIR = arrays(normal(6, 5, scale=2.0), normal(6, 5))
-_SCALE_RULE = {"scale": greater_than(0.0)}
+_SCALE_RULE = {"scale": greater_than(0.0, shaped=True)}
 
 
 @loss("robust", example=_PAIR, rules=_SCALE_RULE)
@@ -453,7 +456,7 @@ def charbonnier(pred: Any, target: Any, *, scale: Any = 1.0, reduction: str = "m
     return reduce(z / (ns.xp.sqrt(z + 1) + 1), reduction, ns.xp)
 
 
-@loss("robust", example=_PAIR, rules={"delta": greater_than(0.0)})
+@loss("robust", example=_PAIR, rules={"delta": greater_than(0.0, shaped=True)})
 def pseudo_huber(pred: Any, target: Any, *, delta: Any = 1.0, reduction: str = "mean") -> Any:
     r"""Pseudo-Huber loss, :math:`\delta^2 (\sqrt{1 + (x/\delta)^2} - 1)`.
 

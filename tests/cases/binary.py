@@ -549,5 +549,16 @@ INVALID: dict[str, list[dict[str, Any]]] = {
         {"label_smoothing": 1.5},
         {"label_smoothing": -0.1},
     ],
-    "multi_margin": [{"p": 3}, {"p": 1.5}, {"p": 0}, {"margin": -1.0}],
+    "multi_margin": [
+        {"p": 3},
+        {"p": 1.5},
+        {"p": 0},
+        {"margin": -1.0},
+        {"axis": True},
+        {"weight": "heavy"},
+    ],
+    "categorical_hinge": [{"axis": "0"}, {"axis": None}, {"axis": 1.0}, {"axis": True}],
+    "multilabel_soft_margin": [{"axis": None}, {"weight": 2.0}, {"weight": [1.0, "a"]}],
+    "binary_cross_entropy": [{"weight": "w"}, {"weight": True}],
+    "binary_cross_entropy_with_logits": [{"weight": {1: 2}}, {"pos_weight": "p"}],
 }

@@ -928,3 +928,5 @@ INVALID: dict[str, list[dict[str, Any]]] = {
     "kl_div": [{"log_pred": "yes"}, {"log_target": 1}, {"axis": None}],
     "js_div": [{"axis": "last"}],
 }
+for _name, _bad_weight in (("cross_entropy", 1.0), ("nll", "w"), ("softmax_focal", True)):
+    INVALID[_name] = [*INVALID[_name], {"weight": _bad_weight}]

@@ -483,4 +483,5 @@ INVALID: dict[str, list[dict[str, Any]]] = {
     "margin_ranking": [{"margin": math.nan}, {"margin": None}],
     "hinge_embedding": [{"margin": -1.0}],
     "ntxent": [{"temperature": 0.0}, {"temperature": -0.1}],
+    "cosine_similarity": [{"axis": "0"}, {"axis": True}, {"axis": None}],
 }
