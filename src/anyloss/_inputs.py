@@ -27,16 +27,17 @@ import array_api_compat
 __all__ = ["dtype_kind", "guarded_call"]
 
 _HALF = ("float16", "bfloat16")
-_KINDS: dict[Any, str] = {}
+_KINDS: dict[tuple[type, Any], str] = {}
 _POSITIONAL: dict[Callable[..., Any], tuple[str, ...]] = {}
 
 
 def dtype_kind(dtype: Any) -> str:
     """``"half"``, ``"float"``, ``"complex"`` or ``"other"`` (integers, bool) for ``dtype``."""
+    key = (type(dtype), dtype)  # by type first: strict dtypes warn when compared to NumPy's
     try:
-        return _KINDS[dtype]
+        return _KINDS[key]
     except KeyError:
-        kind = _KINDS[dtype] = _classify(dtype)
+        kind = _KINDS[key] = _classify(dtype)
         return kind
     except TypeError:  # an unhashable dtype
         return _classify(dtype)

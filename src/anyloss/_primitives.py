@@ -8,12 +8,17 @@ into the unused branch, so autograd does not multiply a NaN by zero.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from array_api_compat import device
+
 __all__ = [
+    "clamp_min",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "max_along",
     "relu",
     "safe_div",
     "safe_log",
@@ -51,6 +56,20 @@ def sigmoid(x: Any, xp: Any) -> Any:
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def max_along(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = False) -> Any:
+    """``xp.max`` over ``axis``; on an empty array, ``-inf`` (the identity of max).
+
+    An empty batch then reduces to an empty result, and an empty axis to ``-inf``, where
+    NumPy and torch raise ("zero-size array to reduction operation") and dask fails at
+    compute time. The branch is on the static shape, so it traces and stays lazy.
+    """
+    if math.prod(x.shape) != 0:
+        return xp.max(x, axis=axis, keepdims=keepdims)
+    axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+    shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keepdims or i not in axes)
+    return xp.full(shape, -math.inf, dtype=x.dtype, device=device(x))
+
+
 def shifted_logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...]) -> tuple[Any, Any, Any]:
     """``z = x - m``, ``log_s = log(sum(exp(z), axis))`` and the shift ``m`` (keepdims).
 
@@ -59,7 +78,7 @@ def shifted_logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...]) -> tuple[
     ``log_softmax = z - log_s``. Keeping ``z`` and ``log_s`` apart matters: with float32
     logits near 1e4, ``x - logsumexp(x)`` rounds at the scale of the logits (~1e-3).
     """
-    m = xp.max(x, axis=axis, keepdims=True)
+    m = max_along(x, xp, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     z = x - m
     return z, xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)), m
@@ -93,12 +112,35 @@ def xlogy(x: Any, y: Any, xp: Any) -> Any:
 
 
 def safe_div(num: Any, den: Any, xp: Any) -> Any:
-    """``num / den`` where ``den != 0``, 0 elsewhere; gradient-safe (double where)."""
+    """``num / den`` where ``den != 0``, 0 elsewhere; gradient-safe (double where).
+
+    Where ``den`` is so small that ``den²`` underflows, the quotient is taken as
+    ``num · sign(den) · exp(-log|den|)``. ``jax.grad`` of ``num / den`` forms
+    ``g · den⁻² · num``, which overflows there (and is ``inf · 0 = NaN`` at ``num = 0``);
+    through the exponential the ``den``-gradient is evaluated as ``g · num · den⁻¹ / den``,
+    torch's order, finite wherever the true gradient is. (The value there carries a
+    relative rounding of about ``|log den|`` ulps.) NaN in ``den`` stays NaN.
+    """
     ok = den != 0
-    return xp.where(ok, num / xp.where(ok, den, xp.ones_like(den)), xp.zeros_like(num))
+    magnitude = xp.abs(den)
+    tiny = xp.logical_and(ok, magnitude < math.sqrt(float(xp.finfo(den.dtype).smallest_normal)))
+    one = xp.ones_like(den)
+    plain = num / xp.where(xp.logical_and(ok, xp.logical_not(tiny)), den, one)
+    small = num * xp.sign(den) * xp.exp(-xp.log(xp.where(tiny, magnitude, one)))
+    return xp.where(ok, xp.where(tiny, small, plain), xp.zeros_like(plain))
+
+
+def clamp_min(x: Any, low: float, xp: Any) -> Any:
+    """``max(x, low)`` that keeps NaN and gives ``x`` a gradient of exactly 0 below ``low``.
+
+    A ``where``, not ``maximum``: jax differentiates ``maximum`` by multiplying with a 0/1
+    mask, so an infinite gradient from above (a denominator whose square underflows)
+    becomes ``inf · 0 = NaN`` on the clamped elements.
+    """
+    return xp.where(x < low, xp.full_like(x, low), x)
 
 
 def safe_sqrt(x: Any, xp: Any) -> Any:
-    """``sqrt(x)`` for ``x >= 0`` whose gradient at 0 is 0 instead of inf."""
-    pos = x > 0
+    """``sqrt(x)`` for ``x >= 0`` whose gradient at 0 is 0 instead of inf; NaN stays NaN."""
+    pos = xp.logical_not(x <= 0)
     return xp.where(pos, xp.sqrt(xp.where(pos, x, xp.ones_like(x))), xp.zeros_like(x))

@@ -21,7 +21,7 @@ import numpy as np
 from ._compat import take_along_axis
 from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import relu, softplus
+from ._primitives import max_along, relu, softplus
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
@@ -125,8 +125,11 @@ def _class_weight(w: Any, ndim: int, axis: int, classes: int, ns: Namespace) -> 
 
 
 def _clamped_log(x: Any, xp: Any, *, one_minus: bool) -> Any:
-    """``max(log(x), -100)`` (or of ``log1p(-x)``) with the log of 0 never evaluated."""
-    inside = x < 1 if one_minus else x > 0
+    """``max(log(x), -100)`` (or of ``log1p(-x)``) with the log of 0 never evaluated.
+
+    NaN counts as inside, so a NaN probability gives a NaN loss (not the clamp's 100).
+    """
+    inside = xp.logical_not(x >= 1 if one_minus else x <= 0)
     safe = xp.where(inside, x, xp.zeros_like(x) if one_minus else xp.ones_like(x))
     log = xp.log1p(-safe) if one_minus else xp.log(safe)
     return xp.where(inside, xp.maximum(log, _LOG_CLAMP), _LOG_CLAMP)
@@ -494,7 +497,7 @@ def categorical_hinge(pred: Any, target: Any, *, axis: int = -1, reduction: str 
     xp = ns.xp
     ax = check_axis(axis, s.ndim)
     positive = xp.sum(t * s, axis=ax)
-    negative = xp.max((1 - t) * s, axis=ax)
+    negative = max_along((1 - t) * s, xp, axis=ax)
     return reduce(relu(negative - positive + 1, xp), reduction, xp)
 
 

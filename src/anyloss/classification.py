@@ -24,7 +24,7 @@ from typing import Any
 from ._compat import index_dtype, take_along_axis
 from ._examples import arrays, integers, normal, simplex
 from ._namespace import Namespace, resolve
-from ._primitives import shifted_logsumexp
+from ._primitives import max_along, shifted_logsumexp
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
@@ -228,7 +228,7 @@ def _uniform_cross_entropy(z: Any, log_s: Any, w: Any, axis: int, xp: Any) -> An
 
 def _masked_logsumexp(x: Any, xp: Any, *, axis: int) -> Any:
     """``logsumexp`` (keepdims) that is -inf with a zero gradient on an all -inf slice."""
-    m = xp.max(x, axis=axis, keepdims=True)
+    m = max_along(x, xp, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
     some = s > 0

@@ -14,7 +14,7 @@ from typing import Any
 
 from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import relu, safe_sqrt
+from ._primitives import max_along, relu, safe_sqrt
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
@@ -96,7 +96,7 @@ def _torch_unit(x: Any, xp: Any) -> tuple[Any, Any]:
     the limit of both, with zero gradients instead of NaN.
     """
     sq = xp.sum(x * x, axis=-1, keepdims=True) + _TORCH_COSINE_EPSILON
-    ok = sq > 0
+    ok = xp.logical_not(sq <= 0)  # NaN stays NaN
     safe_sq = xp.where(ok, sq, xp.ones_like(sq))
     unit = xp.where(ok, x / xp.sqrt(safe_sq), xp.zeros_like(x))
     rest = xp.where(ok, _TORCH_COSINE_EPSILON / safe_sq, xp.ones_like(sq))
@@ -414,7 +414,7 @@ def _masked_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
     """
     any_in = xp.any(mask, axis=1, keepdims=True)
     masked = xp.where(mask, s, -math.inf)
-    m = xp.where(any_in, xp.max(masked, axis=1, keepdims=True), 0.0)
+    m = xp.where(any_in, max_along(masked, xp, axis=1, keepdims=True), 0.0)
     total = xp.sum(xp.exp(masked - m), axis=1, keepdims=True)
     return xp.log(xp.where(any_in, total, 1.0)) + m, any_in
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ._examples import arrays, normal, uniform
 from ._namespace import resolve, resolve_floats
-from ._primitives import softplus
+from ._primitives import clamp_min, softplus
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
@@ -316,7 +316,7 @@ def gaussian_nll(
     else:
         check_in_range(var, 0.0, math.inf, "var", xp)
     v = _gaussian_var(var, p, ns)
-    v = max(v, eps) if isinstance(v, float | int) else xp.maximum(v, eps)
+    v = max(v, eps) if isinstance(v, float | int) else clamp_min(v, eps, xp)
     log_v = math.log(v) if isinstance(v, float | int) else xp.log(v)
     out = 0.5 * (log_v + xp.square(p - t) / v)
     if full:

@@ -26,6 +26,7 @@ from array_api_compat import device
 
 from ._examples import arrays, binary, integers, normal, simplex, uniform
 from ._namespace import Namespace, resolve, resolve_floats
+from ._primitives import max_along, safe_div
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
@@ -112,18 +113,16 @@ def _sum(x: Any, axes: tuple[int, ...] | None, xp: Any, *, keepdims: bool = Fals
     return xp.sum(x, axis=axes, keepdims=keepdims)
 
 
-def _penalty_ratio(penalty: Any, den: Any, smooth: Any, xp: Any) -> Any:
+def _penalty_ratio(penalty: Any, den: Any, xp: Any) -> Any:
     """A loss ``1 - num / den`` written as ``(den - num) / den = penalty / den``.
 
     Written this way a perfect match is exactly 0 on every backend (``1 - x / x`` is not
     where the division is a multiplication by a reciprocal, as in XLA on GPUs).
-    ``den >= smooth > 0`` for inputs in [0, 1]; with ``smooth = 0`` a zero ``den``
-    (nothing to compare) gives 0 through a double where, so the gradient stays finite.
+    ``den >= smooth`` for inputs in [0, 1]; a zero ``den`` (nothing to compare, with
+    ``smooth = 0`` or a ``smooth`` too small for the dtype, which rounds to 0) gives 0.
+    The test is on the rounded array ``den``, never on the Python ``smooth``.
     """
-    if isinstance(smooth, (int, float)) and smooth > 0:
-        return penalty / den
-    ok = den != 0
-    return xp.where(ok, penalty / xp.where(ok, den, xp.ones_like(den)), xp.zeros_like(den))
+    return safe_div(penalty, den, xp)
 
 
 def _reduce_scores(scores: Any, reduction: str, ns: Namespace) -> Any:
@@ -151,7 +150,7 @@ def _tversky_base(
     pt = p * t
     tp = _sum(pt, axes, xp)
     penalty = alpha * _sum(p - pt, axes, xp) + beta * _sum(t - pt, axes, xp)
-    return _penalty_ratio(penalty, tp + penalty + smooth, smooth, xp)
+    return _penalty_ratio(penalty, tp + penalty + smooth, xp)
 
 
 _MASKS = arrays(uniform(2, 4, 5), binary(2, 4, 5))
@@ -204,7 +203,7 @@ def dice(
     xp = ns.xp
     inter = _sum(p * t, axes, xp)
     total = _sum(p, axes, xp) + _sum(t, axes, xp)
-    loss_ = _penalty_ratio(total - 2 * inter, total + smooth, smooth, xp)
+    loss_ = _penalty_ratio(total - 2 * inter, total + smooth, xp)
     return _reduce_scores(loss_, reduction, ns)
 
 
@@ -240,7 +239,7 @@ def jaccard(
     xp = ns.xp
     inter = _sum(p * t, axes, xp)
     total = _sum(p, axes, xp) + _sum(t, axes, xp)
-    loss_ = _penalty_ratio(total - 2 * inter, total - inter + smooth, smooth, xp)
+    loss_ = _penalty_ratio(total - 2 * inter, total - inter + smooth, xp)
     return _reduce_scores(loss_, reduction, ns)
 
 
@@ -333,7 +332,7 @@ def focal_tversky(
     ns, p, t, axes = _overlap_input(pred, target, axis)
     xp = ns.xp
     base = _tversky_base(p, t, axes, alpha, beta, smooth, xp)
-    positive = base > 0
+    positive = xp.logical_not(base <= 0)  # NaN stays NaN
     safe = xp.where(positive, base, xp.ones_like(base))
     focal = xp.where(positive, xp.pow(safe, gamma), xp.zeros_like(base))
     return _reduce_scores(focal, reduction, ns)
@@ -413,11 +412,11 @@ def generalized_dice(
     weight = inv * inv
     absent = xp.logical_or(empty, xp.isinf(weight))  # MONAI: 1 / volume² is inf
     weight = xp.where(absent, xp.zeros_like(weight), weight)
-    weight = xp.where(absent, xp.max(weight, axis=k, keepdims=True), weight)
+    weight = xp.where(absent, max_along(weight, xp, axis=k, keepdims=True), weight)
     # 1 - (2 Σ w I + s) / (Σ w U + s), written as its numerator over Σ w U + s
     penalty = xp.sum((union - 2 * inter) * weight, axis=k, keepdims=True)
     den = xp.sum(union * weight, axis=k, keepdims=True) + smooth
-    score = _penalty_ratio(penalty, den, smooth, xp)
+    score = _penalty_ratio(penalty, den, xp)
     return _reduce_scores(xp.squeeze(score, axis=tuple(sorted((*axes, k)))), reduction, ns)
 
 
