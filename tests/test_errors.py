@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -91,3 +92,127 @@ def test_unknown_hyperparameter_names_the_valid_ones() -> None:
 def test_unknown_loss_lists_the_names() -> None:
     with pytest.raises(KeyError, match="mse"):
         anyloss.get("msee")
+
+
+# --- bad-input kinds of issue 10: every loss gets them by being registered ---------------
+
+# the catalog defines these at infinity (Barron's alpha = ±inf; the p = inf norm)
+DEFINED_AT_INFINITY = {
+    ("general_robust", "alpha"): (math.inf, -math.inf),
+    ("triplet_margin", "p"): (math.inf,),
+}
+SCALAR_WEIGHTS = {("binary_focal", "pos_weight")}  # the catalog: "pos_weight a scalar"
+# keywords that take arrays broadcasting against the inputs (catalog: robust family,
+# weights); every other hyperparameter is a number or a 0-d array
+NOT_A_KEYWORD = ("reduction",)
+BAD_ARRAYS: tuple[tuple[str, Any], ...] = (
+    ("None", None),
+    ("float", 1.5),
+    ("int", 2),
+    ("list", [0.5, 0.5]),
+    ("str", "pred"),
+)
+
+
+def _array_positions(name: str) -> list[tuple[int, str]]:
+    """(position, parameter name) of every positional argument of ``name``."""
+    import inspect
+
+    params = list(inspect.signature(spec(name).fn).parameters.values())
+    arrays, _ = _example(name)
+    return [(i, params[i].name) for i in range(len(arrays))]
+
+
+def _keywords(name: str) -> list[str]:
+    return [k for k in spec(name).hyperparameters if k not in NOT_A_KEYWORD]
+
+
+@name_param
+def test_non_arrays_where_an_array_is_due(name: str, backend: Backend) -> None:
+    """None, Python numbers, lists and strings in an array slot: TypeError naming it."""
+    args, kwargs = _on(backend, *_example(name))
+    fn = getattr(anyloss, name)
+    for i, param in _array_positions(name):
+        for kind, bad in BAD_ARRAYS:
+            if kind in ("float", "int") and param in spec(name).scalars:
+                continue  # documented: this argument may be a Python number
+            with pytest.raises(TypeError, match=re.escape(repr(param))):
+                fn(*args[:i], bad, *args[i + 1 :], **kwargs)
+
+
+@name_param
+def test_complex_arrays_are_refused(name: str, backend: Backend) -> None:
+    """A complex array in any floating slot: TypeError naming it (not a dropped imaginary)."""
+    arrays, kwargs = _example(name)
+    args, kwargs = _on(backend, arrays, kwargs)
+    fn = getattr(anyloss, name)
+    for i, param in _array_positions(name):
+        if not np.issubdtype(arrays[i].dtype, np.floating):
+            continue
+        bad = backend.asarray(arrays[i] + 1j, "complex128")
+        with pytest.raises(TypeError, match=re.escape(repr(param))):
+            fn(*args[:i], bad, *args[i + 1 :], **kwargs)
+
+
+@name_param
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan], ids=["inf", "-inf", "nan"])
+def test_non_finite_hyperparameters(name: str, value: float) -> None:
+    """Every hyperparameter refuses inf and NaN, naming itself (unless defined there)."""
+    arrays, kwargs = _example(name)
+    for key in _keywords(name):
+        if value in DEFINED_AT_INFINITY.get((name, key), ()):
+            getattr(anyloss, name)(*arrays, **{**kwargs, key: value})  # defined: no error
+            continue
+        with pytest.raises(ValueError, match=re.escape(key)):
+            getattr(anyloss, name)(*arrays, **{**kwargs, key: value})
+
+
+@name_param
+def test_hyperparameter_arrays_that_do_not_fit(name: str, backend: Backend) -> None:
+    """An array hyperparameter of a shape that fits nothing: ValueError naming the keyword
+    (never silently broadcast, never a backend error that does not say which)."""
+    arrays, kwargs = _example(name)
+    args, kwargs = _on(backend, arrays, kwargs)
+    misfit = backend.asarray(np.full(7, 0.5), "float64")
+    for key in _keywords(name):
+        with pytest.raises(ValueError, match=re.escape(key)):
+            getattr(anyloss, name)(*args, **{**kwargs, key: misfit})
+
+
+@name_param
+def test_axis_must_be_an_integer(name: str) -> None:
+    if "axis" not in spec(name).hyperparameters:
+        pytest.skip(f"{name} has no axis")
+    arrays, kwargs = _example(name)
+    bad: list[Any] = [True, "0", 1.0]
+    if spec(name).hyperparameters["axis"] is not None:
+        bad.append(None)
+    for value in bad:
+        with pytest.raises(ValueError, match="axis"):
+            getattr(anyloss, name)(*arrays, **{**kwargs, "axis": value})
+
+
+WEIGHTS = [
+    (name, key)
+    for name in NAMES
+    for key in ("weight", "pos_weight")
+    if key in spec(name).hyperparameters
+]
+
+
+@pytest.mark.parametrize(("name", "key"), WEIGHTS, ids=[f"{n}-{k}" for n, k in WEIGHTS])
+def test_weight_keywords(name: str, key: str, backend: Backend) -> None:
+    """A badly typed weight names itself; a Python list works as the same array does."""
+    arrays, kwargs = _example(name)
+    args, kwargs = _on(backend, arrays, kwargs)
+    fn = getattr(anyloss, name)
+    for bad in ("heavy", {1: 2.0}, [1.0, "a"]):
+        with pytest.raises((TypeError, ValueError), match=re.escape(key)):
+            fn(*args, **{**kwargs, key: bad})
+    if (name, key) in SCALAR_WEIGHTS:
+        return
+    classes = arrays[0].shape[-1]
+    values = [0.5 + i for i in range(classes)]
+    as_array = fn(*args, **{**kwargs, key: backend.asarray(np.array(values), "float64")})
+    as_list = fn(*args, **{**kwargs, key: values})
+    np.testing.assert_allclose(backend.to_numpy(as_list), backend.to_numpy(as_array), rtol=1e-12)

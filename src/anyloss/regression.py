@@ -69,9 +69,16 @@ def mae(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
 
 
 def _huber_core(x: Any, delta: float, xp: Any) -> Any:
-    """``0.5 x²`` for ``|x| < delta``, else ``delta (|x| - delta / 2)``."""
+    """``0.5 x²`` for ``|x| < delta``, else ``delta (|x| - delta / 2)``.
+
+    Double where: the quadratic only sees the residuals it is chosen for, so a large
+    residual next to a tiny ``delta`` (smooth_l1 divides by it) never puts ``0 · inf``
+    into the gradient.
+    """
     a = xp.abs(x)
-    return xp.where(a < delta, 0.5 * x * x, delta * (a - 0.5 * delta))
+    near = a < delta
+    x_near = xp.where(near, x, xp.zeros_like(x))
+    return xp.where(near, 0.5 * x_near * x_near, delta * (a - 0.5 * delta))
 
 
 @loss(
