@@ -11,7 +11,7 @@ from typing import Any
 import array_api_compat
 from array_api_compat import device
 
-__all__ = ["is_concrete", "one_hot", "take_along_axis"]
+__all__ = ["is_concrete", "one_hot", "stop_gradient", "take_along_axis"]
 
 
 def one_hot(labels: Any, num_classes: int, xp: Any, *, dtype: Any, axis: int = -1) -> Any:
@@ -21,6 +21,45 @@ def one_hot(labels: Any, num_classes: int, xp: Any, *, dtype: Any, axis: int = -
     shape = [1] * expanded.ndim
     shape[axis] = num_classes
     return xp.astype(expanded == xp.reshape(classes, tuple(shape)), dtype)
+
+
+def _torch_stop(x: Any) -> Any:
+    return x.detach()
+
+
+def _jax_stop(x: Any) -> Any:
+    import jax
+
+    return jax.lax.stop_gradient(x)
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+_STOPPERS: dict[type, Any] = {}
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` as a constant for differentiation: its value, with no gradient flowing back.
+
+    The standard has no such function. A shift that cancels out of a formula exactly (the
+    maximum subtracted in a log-sum-exp) must not be differentiated: its gradient is
+    zero in exact arithmetic, but autograd would still compute it, through a ``max``
+    whose backward scatters into a full-size array. torch: ``Tensor.detach``; jax:
+    ``jax.lax.stop_gradient`` (what ``jax.nn.logsumexp`` uses); numpy, cupy, dask and
+    array-api-strict have no autograd: the identity. Chosen once per array type.
+    """
+    stop = _STOPPERS.get(type(x))
+    if stop is None:
+        if array_api_compat.is_torch_array(x):
+            stop = _torch_stop
+        elif array_api_compat.is_jax_array(x):
+            stop = _jax_stop
+        else:
+            stop = _identity
+        _STOPPERS[type(x)] = stop
+    return stop(x)
 
 
 def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._compat import stop_gradient
+
 __all__ = [
     "log_sigmoid",
     "log_softmax",
@@ -56,10 +58,13 @@ def shifted_logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...]) -> tuple[
 
     ``m`` is the slice maximum (0 for a slice that is entirely ``-inf``), so the largest
     exponent is 0 and half precision does not overflow; ``logsumexp = log_s + m`` and
-    ``log_softmax = z - log_s``. Keeping ``z`` and ``log_s`` apart matters: with float32
-    logits near 1e4, ``x - logsumexp(x)`` rounds at the scale of the logits (~1e-3).
+    ``log_softmax = z - log_s``. The shift cancels out of both exactly, so its gradient
+    is stopped (``_compat.stop_gradient``, as ``jax.nn.logsumexp``): autograd then never
+    differentiates the ``max``, which on torch and jax costs a full-size scatter. Keeping
+    ``z`` and ``log_s`` apart matters: with float32 logits near 1e4, ``x - logsumexp(x)``
+    rounds at the scale of the logits (~1e-3).
     """
-    m = xp.max(x, axis=axis, keepdims=True)
+    m = stop_gradient(xp.max(x, axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     z = x - m
     return z, xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)), m

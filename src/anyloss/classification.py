@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ._compat import take_along_axis
+from ._compat import stop_gradient, take_along_axis
 from ._examples import arrays, integers, normal, simplex
 from ._namespace import Namespace, resolve
 from ._primitives import shifted_logsumexp
@@ -245,8 +245,11 @@ def _uniform_cross_entropy(z: Any, log_s: Any, w: Any, axis: int, xp: Any) -> An
 
 
 def _masked_logsumexp(x: Any, xp: Any, *, axis: int) -> Any:
-    """``logsumexp`` (keepdims) that is -inf with a zero gradient on an all -inf slice."""
-    m = xp.max(x, axis=axis, keepdims=True)
+    """``logsumexp`` (keepdims) that is -inf with a zero gradient on an all -inf slice.
+
+    The shift ``m`` cancels exactly; its gradient is stopped (see ``shifted_logsumexp``).
+    """
+    m = stop_gradient(xp.max(x, axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
     some = s > 0
