@@ -8,7 +8,10 @@ into the unused branch, so autograd does not multiply a NaN by zero.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from array_api_compat import device
 
 from ._compat import stop_gradient
 
@@ -16,6 +19,7 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "nan_where",
     "relu",
     "safe_div",
     "safe_log",
@@ -43,8 +47,12 @@ def log_sigmoid(x: Any, xp: Any) -> Any:
 
 
 def relu(x: Any, xp: Any) -> Any:
-    """``max(x, 0)``."""
-    return xp.maximum(x, 0.0)
+    """``max(x, 0)``, against a 0-d zero of ``x``'s dtype and device.
+
+    Not ``xp.maximum(x, 0.0)``: array-api-compat turns the Python scalar into a tensor
+    through ``torch.result_type``, which ``torch.compile(fullgraph=True)`` cannot trace.
+    """
+    return xp.maximum(x, xp.zeros((), dtype=x.dtype, device=device(x)))
 
 
 def sigmoid(x: Any, xp: Any) -> Any:
@@ -107,3 +115,14 @@ def safe_sqrt(x: Any, xp: Any) -> Any:
     """``sqrt(x)`` for ``x >= 0`` whose gradient at 0 is 0 instead of inf."""
     pos = x > 0
     return xp.where(pos, xp.sqrt(xp.where(pos, x, xp.ones_like(x))), xp.zeros_like(x))
+
+
+def nan_where(bad: Any, x: Any, xp: Any) -> Any:
+    """``x`` with NaN where ``bad`` holds (``bad`` None: ``x`` unchanged).
+
+    The honest answer for inputs whose values could not be checked (an out-of-range class
+    label under ``jax.jit``/``torch.compile``): NaN, never a finite wrong number.
+    """
+    if bad is None:
+        return x
+    return xp.where(bad, xp.full_like(x, math.nan), x)

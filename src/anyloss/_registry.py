@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ._delegation import kernel
 from ._validation import Rule, check_reduction
 
 __all__ = ["Example", "Loss", "LossSpec", "available", "get", "loss", "spec"]
@@ -56,6 +57,8 @@ class LossSpec:
 
 
 _REGISTRY: dict[str, LossSpec] = {}
+_ENTRY: dict[str, Callable[..., Any]] = {}
+"""The public function of each loss: hyperparameter checks, native kernel, portable body."""
 FAMILIES = ("regression", "classification", "segmentation", "embedding", "robust")
 
 
@@ -79,9 +82,15 @@ def loss(
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
             spec_.check(kwargs)
+            native = kernel(name, args)  # a backend's own kernel, where semantics agree
+            if native is not None:
+                out = native(*args, **kwargs)
+                if out is not NotImplemented:
+                    return out
             return fn(*args, **kwargs)
 
         _REGISTRY[name] = spec_
+        _ENTRY[name] = checked
         return checked  # type: ignore[return-value]
 
     return decorate
@@ -124,12 +133,10 @@ class Loss:
         s.check(hyperparameters)
         self.name = name
         self.hyperparameters = dict(hyperparameters)
-        self._fn = s.fn
+        self._fn = _ENTRY[name]
 
     def __call__(self, *arrays: Any, **kwargs: Any) -> Any:
-        kw = {**self.hyperparameters, **kwargs}
-        spec(self.name).check(kwargs)
-        return self._fn(*arrays, **kw)
+        return self._fn(*arrays, **{**self.hyperparameters, **kwargs})
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.hyperparameters.items())
