@@ -36,6 +36,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from ._compat import array_kind
 from ._settings import checks_values, native_enabled
 
 __all__ = ["delegated", "kernel", "native"]
@@ -43,7 +44,6 @@ __all__ = ["delegated", "kernel", "native"]
 Kernel = Callable[..., Any]
 
 _KERNELS: dict[tuple[str, str], Kernel] = {}
-_BACKEND_OF: dict[type, str | None] = {}
 _INT64_MIN = -(2**63)
 
 
@@ -62,36 +62,28 @@ def delegated(name: str, backend: str) -> bool:
     return (name, backend) in _KERNELS
 
 
-def _backend_of(x: Any) -> str | None:
-    """``"torch"`` for a torch tensor (any subclass), else None; cached per type."""
-    kind = type(x)
-    try:
-        return _BACKEND_OF[kind]
-    except KeyError:
-        torch_type = kind.__module__.startswith("torch") and any(
-            c.__module__ == "torch" and c.__name__ == "Tensor" for c in kind.__mro__
-        )
-        _BACKEND_OF[kind] = "torch" if torch_type else None
-        return _BACKEND_OF[kind]
-
-
 def kernel(name: str, args: tuple[Any, ...]) -> Kernel | None:
     """The native kernel for loss ``name`` on the library of ``args[0]``, or None."""
     if not args or not native_enabled():
         return None
-    backend = _backend_of(args[0])
-    if backend is None:
-        return None
-    return _KERNELS.get((name, backend))
+    return _KERNELS.get((name, array_kind(args[0])))
 
 
 # --- torch --------------------------------------------------------------------------------
 
 
-def _functional() -> Any:
-    import torch.nn.functional
+_TORCH: dict[str, Any] = {}
 
-    return torch.nn.functional
+
+def _functional() -> Any:
+    """``torch.nn.functional``, imported on first use (only torch users get here)."""
+    try:
+        return _TORCH["F"]
+    except KeyError:
+        import torch.nn.functional
+
+        _TORCH["F"] = torch.nn.functional
+        return torch.nn.functional
 
 
 def _float_tensors(*xs: Any) -> bool:
@@ -113,7 +105,8 @@ def _float_tensors(*xs: Any) -> bool:
 
 
 def _number(*values: Any) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    """Python ints and floats (not bools, not arrays): what torch's kernels take."""
+    return all(type(v) in (int, float) for v in values)
 
 
 @native("mse", "torch")
@@ -290,11 +283,13 @@ def _class_index_inputs(logits: Any, target: Any, axis: int) -> bool:
         return False
     if target.dtype != torch.int64 or target.device != logits.device:
         return False
-    if not -logits.ndim <= axis < logits.ndim:
+    ndim = logits.ndim
+    if not -ndim <= axis < ndim or target.ndim != ndim - 1:
         return False
-    ax = axis % logits.ndim
-    index_shape = logits.shape[:ax] + logits.shape[ax + 1 :]
-    return tuple(target.shape) == tuple(index_shape)
+    if ndim == 2:
+        return bool(target.shape[0] == logits.shape[1 - axis % 2])
+    ax = axis % ndim
+    return target.shape == logits.shape[:ax] + logits.shape[ax + 1 :]
 
 
 def _class_weight(weight: Any, logits: Any, classes: int) -> bool:

@@ -27,9 +27,7 @@ import os
 from collections.abc import Iterator
 from typing import Any, Literal
 
-import array_api_compat
-
-from ._compat import is_concrete
+from ._compat import array_kind, device_of, is_concrete
 
 __all__ = [
     "checks_values",
@@ -90,13 +88,13 @@ _ON_HOST: dict[Any, bool] = {}
 
 def _on_host(x: Any) -> bool:
     """Whether the values of ``x`` live in host memory (reading them needs no sync)."""
-    dev = array_api_compat.device(x)
+    dev = device_of(x)
     try:
         return _ON_HOST[(type(x), dev)]
     except KeyError:
         kind = getattr(dev, "type", None) or getattr(dev, "platform", None)  # torch, jax
         if kind is None:  # numpy ("cpu"), array-api-strict (numpy inside); cupy is not
-            kind = "gpu" if array_api_compat.is_cupy_array(x) else "cpu"
+            kind = "gpu" if array_kind(x) == "cupy" else "cpu"
         hit = _ON_HOST[(type(x), dev)] = kind == "cpu"
         return hit
     except TypeError:  # an unhashable device
