@@ -10,7 +10,9 @@ import array_api_compat
 import numpy as np
 
 import anyloss
+from anyloss._delegation import delegated
 from anyloss._registry import spec
+from anyloss._settings import portable
 from tests._backends import Backend
 from tests.cases import Case
 
@@ -95,3 +97,16 @@ def pick(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str]
 
 def loss_fn(case: Case) -> Callable[..., Any]:
     return getattr(anyloss, case.loss)
+
+
+def paths(case: Case, backend: Backend) -> tuple[str, ...]:
+    """The paths a loss has on ``backend``: its native kernel (where one is registered in
+    ``anyloss._delegation``) and its portable form."""
+    if delegated(case.loss, backend.module):
+        return ("native", "portable")
+    return ("portable",)
+
+
+def on_path(path: str) -> contextlib.AbstractContextManager[None]:
+    """A context that runs losses on ``path``: ``portable()`` forces the ``xp`` form."""
+    return portable() if path == "portable" else contextlib.nullcontext()

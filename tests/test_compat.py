@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anyloss._compat import one_hot, take_along_axis
+from anyloss._compat import one_hot, stop_gradient, take_along_axis
 from anyloss._namespace import resolve
 from tests._backends import Backend
 
@@ -93,3 +93,34 @@ def test_torch_compile_fullgraph(backend: Backend) -> None:
     (g_compiled,) = torch.autograd.grad(compiled, x)
     (g_eager,) = torch.autograd.grad(eager, x)
     assert torch.allclose(g_compiled, g_eager, rtol=1e-10, atol=1e-14)
+
+
+def test_stop_gradient_keeps_the_value(backend: Backend) -> None:
+    """``stop_gradient`` returns the same values, in the same library and dtype."""
+    x = backend.asarray(np.array([1.5, -2.0, 3.0]), "float64")
+    out = stop_gradient(x)
+    assert type(out) is type(x)
+    np.testing.assert_array_equal(backend.to_numpy(out), [1.5, -2.0, 3.0])
+
+
+def test_stop_gradient_stops_the_gradient(grad_backend: Backend) -> None:
+    """d/dx of ``sum(stop_gradient(x) * x)`` is ``x``, not ``2x``: the first factor is a
+    constant for autograd (torch ``detach``, ``jax.lax.stop_gradient``)."""
+    xp = grad_backend.xp
+    x = grad_backend.asarray(np.array([1.5, -2.0, 3.0]), "float64")
+    _, (g,) = grad_backend.value_and_grad(lambda v: xp.sum(stop_gradient(v) * v), [x])
+    np.testing.assert_allclose(g, [1.5, -2.0, 3.0], rtol=0, atol=0)
+
+
+def test_logsumexp_gradient_is_softmax_with_the_shift_stopped(grad_backend: Backend) -> None:
+    """With the maximum's gradient stopped, the gradient of the log-sum-exp is still
+    exactly the softmax (the shift cancels), ties and saturated rows included."""
+    from anyloss._primitives import logsumexp
+
+    xp = grad_backend.xp
+    raw = np.array([[1.0, 3.0, 3.0, -2.0], [1e4, -1e4, 0.0, 1e4]])
+    x = grad_backend.asarray(raw, "float64")
+    _, (g,) = grad_backend.value_and_grad(lambda v: xp.sum(logsumexp(v, xp, axis=-1)), [x])
+    soft = np.exp(raw - raw.max(axis=1, keepdims=True))
+    soft /= soft.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(g, soft, rtol=1e-14, atol=1e-300)

@@ -19,6 +19,8 @@ from tests._matrix import (
     loss_fn,
     materialize,
     no_compute,
+    on_path,
+    paths,
     pick,
     substitute,
     wrt_of,
@@ -67,21 +69,25 @@ def test_half_precision(case: Case, half_backend: Backend) -> None:
 def _check_reductions(
     case: Case, backend: Backend, dtype: str, reductions: tuple[str, ...], finite: bool = True
 ) -> None:
+    """Every reduction against the reference, through each path the loss has on ``backend``
+    (its native kernel and its portable form, where a kernel is registered)."""
     args, kwargs, ref_args, ref_kwargs = materialize(case, backend, dtype)
     fn = loss_fn(case)
 
     def every_reduction(*a: Any) -> tuple[Any, ...]:
         return tuple(fn(*a, reduction=r, **kwargs) for r in reductions)
 
-    with no_compute(backend):
-        outs = backend.compiled(every_reduction)(*args)
-    for reduction, out in zip(reductions, outs, strict=True):
-        check_array(out, backend, args, dtype)
-        expected = np.asarray(case.reference(*ref_args, reduction=reduction, **ref_kwargs))
-        got = backend.to_numpy(out)
-        if finite and np.all(np.isfinite(expected)):
-            assert np.all(np.isfinite(got)), f"{case.name} [{reduction}]: non-finite {got}"
-        _compare(case, reduction, got, expected, TOLERANCES[dtype].value, dtype)
+    for path in paths(case, backend):
+        with no_compute(backend), on_path(path):
+            outs = backend.compiled(every_reduction)(*args)
+        for reduction, out in zip(reductions, outs, strict=True):
+            check_array(out, backend, args, dtype)
+            expected = np.asarray(case.reference(*ref_args, reduction=reduction, **ref_kwargs))
+            got = backend.to_numpy(out)
+            what = f"{dtype} {path}"
+            if finite and np.all(np.isfinite(expected)):
+                assert np.all(np.isfinite(got)), f"{case.name} [{reduction}] {what}: {got}"
+            _compare(case, reduction, got, expected, TOLERANCES[dtype].value, what)
 
 
 GRAD_REDUCTIONS = ("mean", "none")
@@ -124,16 +130,23 @@ def test_gradient(case: Case, grad_backend: Backend) -> None:
     objective = _objective(
         loss_fn(case), args, kwargs, wrt, [grad_backend.asarray(c, "float64") for c in cots]
     )
-    _, grads = grad_backend.value_and_grad(objective, pick(args, kwargs, wrt))
     ref_objective = _objective(case.reference, ref_args, ref_kwargs, wrt, cots)
-    if np.isfinite(ref_objective(*pick(ref_args, ref_kwargs, wrt))):
-        for key, g in zip(wrt, grads, strict=True):
-            assert np.all(np.isfinite(g)), f"{case.name}: d/d{key} not finite"
-    if not case.grad:
-        return
-    fd = finite_difference(lambda *d: float(ref_objective(*d)), pick(ref_args, ref_kwargs, wrt))
-    for key, g, r in zip(wrt, grads, fd, strict=True):
-        _compare(case, "mean+none", g, r, TOLERANCES["finite-difference"].grad, f"d/d{key}")
+    finite = np.isfinite(ref_objective(*pick(ref_args, ref_kwargs, wrt)))
+    fd = None
+    if case.grad:
+        fd = finite_difference(lambda *d: float(ref_objective(*d)), pick(ref_args, ref_kwargs, wrt))
+    for path in paths(case, grad_backend):
+        with on_path(path):
+            _, grads = grad_backend.value_and_grad(objective, pick(args, kwargs, wrt))
+        if finite:
+            for key, g in zip(wrt, grads, strict=True):
+                assert np.all(np.isfinite(g)), f"{case.name} {path}: d/d{key} not finite"
+        if fd is None:
+            continue
+        for key, g, r in zip(wrt, grads, fd, strict=True):
+            _compare(
+                case, "mean+none", g, r, TOLERANCES["finite-difference"].grad, f"{path} d/d{key}"
+            )
 
 
 @case_param

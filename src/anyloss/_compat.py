@@ -11,7 +11,85 @@ from typing import Any
 import array_api_compat
 from array_api_compat import device
 
-__all__ = ["index_dtype", "is_concrete", "one_hot", "take_along_axis"]
+__all__ = [
+    "array_kind",
+    "device_of",
+    "index_dtype",
+    "is_concrete",
+    "namespace_of",
+    "one_hot",
+    "stop_gradient",
+    "take_along_axis",
+]
+
+
+# --- facts that depend only on an array's type, cached per type ---------------------------
+#
+# ``array_api_compat``'s type tests are ``lru_cache``-wrapped: cheap, but each call site
+# makes ``torch.compile`` print a warning, and every call costs a little. What they answer
+# depends only on the array's type, so it is asked once per type; torch tensors are known
+# by their class (no array_api_compat call at all), so tracing never meets those caches.
+
+_KINDS: dict[type, str] = {}
+_NAMESPACES: dict[type, Any] = {}
+
+
+def _is_torch_type(kind: type) -> bool:
+    return any(c.__name__ == "Tensor" and c.__module__ == "torch" for c in kind.__mro__)
+
+
+def array_kind(x: Any) -> str:
+    """The library of array ``x``: torch, jax, dask, cupy, numpy, or its module's name."""
+    kind = type(x)
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        pass
+    if _is_torch_type(kind):
+        name = "torch"
+    elif array_api_compat.is_jax_array(x):
+        name = "jax"
+    elif array_api_compat.is_dask_array(x):
+        name = "dask"
+    elif array_api_compat.is_cupy_array(x):
+        name = "cupy"
+    elif array_api_compat.is_numpy_array(x):
+        name = "numpy"
+    else:
+        name = kind.__module__.split(".")[0]
+    _KINDS[kind] = name
+    return name
+
+
+def namespace_of(x: Any) -> Any:
+    """``array_api_compat.array_namespace(x)``, asked once per type of ``x``.
+
+    ``TypeError`` (from array_api_compat) for objects that are not arrays of a supported
+    library.
+    """
+    kind = type(x)
+    try:
+        return _NAMESPACES[kind]
+    except KeyError:
+        pass
+    if _is_torch_type(kind):
+        import array_api_compat.torch as xp
+    else:
+        xp = array_api_compat.array_namespace(x)
+    _NAMESPACES[kind] = xp
+    return xp
+
+
+def device_of(x: Any) -> Any:
+    """``array_api_compat.device(x)``; a torch tensor's ``.device`` directly, "cpu" for
+    NumPy."""
+    kind = array_kind(x)
+    if kind == "torch":
+        return x.device
+    if kind == "numpy":
+        return "cpu"
+    return device(x)
+
 
 _INDEX_DTYPES: dict[tuple[int, Any], Any] = {}
 
@@ -39,6 +117,36 @@ def one_hot(labels: Any, num_classes: int, xp: Any, *, dtype: Any, axis: int = -
     shape = [1] * expanded.ndim
     shape[axis] = num_classes
     return xp.astype(expanded == xp.reshape(classes, tuple(shape)), dtype)
+
+
+def _torch_stop(x: Any) -> Any:
+    return x.detach()
+
+
+def _jax_stop(x: Any) -> Any:
+    import jax
+
+    return jax.lax.stop_gradient(x)
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+_STOPPERS = {"torch": _torch_stop, "jax": _jax_stop}
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` as a constant for differentiation: its value, with no gradient flowing back.
+
+    The standard has no such function. A shift that cancels out of a formula exactly (the
+    maximum subtracted in a log-sum-exp) must not be differentiated: its gradient is
+    zero in exact arithmetic, but autograd would still compute it, through a ``max``
+    whose backward scatters into a full-size array. torch: ``Tensor.detach``; jax:
+    ``jax.lax.stop_gradient`` (what ``jax.nn.logsumexp`` uses); numpy, cupy, dask and
+    array-api-strict have no autograd: the identity.
+    """
+    return _STOPPERS.get(array_kind(x), _identity)(x)
 
 
 def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
@@ -77,14 +185,17 @@ def is_concrete(x: Any) -> bool:
     into a tracer at its first operation), a torch tensor unless torch is compiling, and
     anything else unless it is lazy (dask).
     """
-    if array_api_compat.is_jax_array(x):
-        import jax
-
-        return not isinstance(x, jax.core.Tracer) and _jax_not_tracing()
-    if array_api_compat.is_torch_array(x):
+    kind = array_kind(x)
+    if kind == "torch":
         import torch
 
         return not torch.compiler.is_compiling()
+    if kind == "jax":
+        import jax
+
+        return not isinstance(x, jax.core.Tracer) and _jax_not_tracing()
+    if kind == "numpy":
+        return True
     return not array_api_compat.is_lazy_array(x)
 
 

@@ -13,6 +13,9 @@ from typing import Any
 
 import array_api_compat
 
+from ._compat import device_of, namespace_of
+from ._validation import check_same_shape
+
 __all__ = ["Namespace", "library_name", "resolve", "resolve_floats"]
 
 _SCALARS = (bool, int, float, complex)
@@ -81,13 +84,13 @@ def resolve(*args: Any) -> Namespace:
     if not arrays:
         raise TypeError("a loss needs at least one array argument; got only scalars or None")
     try:
-        xp = array_api_compat.array_namespace(*arrays)
+        xp = _common_namespace(arrays)
     except TypeError:
         _explain_mixed(args)
         raise
-    device = array_api_compat.device(arrays[0])
+    device = device_of(arrays[0])
     for a in arrays[1:]:
-        dev = array_api_compat.device(a)
+        dev = device_of(a)
         if dev != device and dev is not None and device is not None:  # None: a jax tracer
             first, i = _position(args, arrays[0]), _position(args, a)
             raise ValueError(
@@ -95,6 +98,15 @@ def resolve(*args: Any) -> Namespace:
                 f"argument {i} on {dev}; move them to one device first"
             )
     return Namespace(xp, device, _float_dtype(xp, device, arrays))
+
+
+def _common_namespace(arrays: list[Any]) -> Any:
+    """The namespace of ``arrays``: looked up once per array type (``_compat.namespace_of``);
+    where two differ, array_api_compat decides (and raises ``TypeError`` if it must)."""
+    xp = namespace_of(arrays[0])
+    if all(namespace_of(a) is xp for a in arrays[1:]):
+        return xp
+    return array_api_compat.array_namespace(*arrays)
 
 
 def _position(args: tuple[Any, ...], x: Any) -> int:
@@ -149,8 +161,6 @@ def resolve_floats(*arrays: Any, names: tuple[str, ...]) -> tuple[Namespace, lis
     The common entry of elementwise losses: ``ValueError`` names both shapes when any
     array's shape differs from the first one's (no broadcasting).
     """
-    from ._validation import check_same_shape
-
     ns = resolve(*arrays)
     for a, name in zip(arrays[1:], names[1:], strict=False):
         check_same_shape(arrays[0], a, names[0], name)

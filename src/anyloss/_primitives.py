@@ -13,12 +13,15 @@ from typing import Any
 
 from array_api_compat import device
 
+from ._compat import stop_gradient
+
 __all__ = [
     "clamp_min",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
     "max_along",
+    "nan_where",
     "relu",
     "safe_div",
     "safe_log",
@@ -46,8 +49,12 @@ def log_sigmoid(x: Any, xp: Any) -> Any:
 
 
 def relu(x: Any, xp: Any) -> Any:
-    """``max(x, 0)``."""
-    return xp.maximum(x, 0.0)
+    """``max(x, 0)``, against a 0-d zero of ``x``'s dtype and device.
+
+    Not ``xp.maximum(x, 0.0)``: array-api-compat turns the Python scalar into a tensor
+    through ``torch.result_type``, which ``torch.compile(fullgraph=True)`` cannot trace.
+    """
+    return xp.maximum(x, xp.zeros((), dtype=x.dtype, device=device(x)))
 
 
 def sigmoid(x: Any, xp: Any) -> Any:
@@ -75,10 +82,13 @@ def shifted_logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...]) -> tuple[
 
     ``m`` is the slice maximum (0 for a slice that is entirely ``-inf``), so the largest
     exponent is 0 and half precision does not overflow; ``logsumexp = log_s + m`` and
-    ``log_softmax = z - log_s``. Keeping ``z`` and ``log_s`` apart matters: with float32
-    logits near 1e4, ``x - logsumexp(x)`` rounds at the scale of the logits (~1e-3).
+    ``log_softmax = z - log_s``. The shift cancels out of both exactly, so its gradient
+    is stopped (``_compat.stop_gradient``, as ``jax.nn.logsumexp``): autograd then never
+    differentiates the ``max``, which on torch and jax costs a full-size scatter. Keeping
+    ``z`` and ``log_s`` apart matters: with float32 logits near 1e4, ``x - logsumexp(x)``
+    rounds at the scale of the logits (~1e-3).
     """
-    m = max_along(x, xp, axis=axis, keepdims=True)
+    m = stop_gradient(max_along(x, xp, axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     z = x - m
     return z, xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)), m
@@ -126,7 +136,8 @@ def safe_div(num: Any, den: Any, xp: Any) -> Any:
     tiny = xp.logical_and(ok, magnitude < math.sqrt(float(xp.finfo(den.dtype).smallest_normal)))
     one = xp.ones_like(den)
     plain = num / xp.where(xp.logical_and(ok, xp.logical_not(tiny)), den, one)
-    small = num * xp.sign(den) * xp.exp(-xp.log(xp.where(tiny, magnitude, one)))
+    signed = xp.where(den < 0, -num, num)  # not xp.sign: array-api-compat's torch sign
+    small = signed * xp.exp(-xp.log(xp.where(tiny, magnitude, one)))  # writes by mask (a sync)
     return xp.where(ok, xp.where(tiny, small, plain), xp.zeros_like(plain))
 
 
@@ -144,3 +155,14 @@ def safe_sqrt(x: Any, xp: Any) -> Any:
     """``sqrt(x)`` for ``x >= 0`` whose gradient at 0 is 0 instead of inf; NaN stays NaN."""
     pos = xp.logical_not(x <= 0)
     return xp.where(pos, xp.sqrt(xp.where(pos, x, xp.ones_like(x))), xp.zeros_like(x))
+
+
+def nan_where(bad: Any, x: Any, xp: Any) -> Any:
+    """``x`` with NaN where ``bad`` holds (``bad`` None: ``x`` unchanged).
+
+    The honest answer for inputs whose values could not be checked (an out-of-range class
+    label under ``jax.jit``/``torch.compile``): NaN, never a finite wrong number.
+    """
+    if bad is None:
+        return x
+    return xp.where(bad, xp.full_like(x, math.nan), x)

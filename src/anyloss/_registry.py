@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ._delegation import kernel
 from ._inputs import guarded_call
 from ._validation import Rule, check_reduction
 
@@ -59,6 +60,8 @@ class LossSpec:
 
 
 _REGISTRY: dict[str, LossSpec] = {}
+_ENTRY: dict[str, Callable[..., Any]] = {}
+"""The public function of each loss: hyperparameter checks, native kernel, portable body."""
 FAMILIES = ("regression", "classification", "segmentation", "embedding", "robust")
 
 
@@ -79,16 +82,33 @@ def loss(
         if name in _REGISTRY:
             raise RuntimeError(f"loss {name!r} is registered twice")
         spec_ = LossSpec(name, family, fn, example, dict(rules or {}), wrt, scalars)
+        body = _native_or_portable(name, fn)
 
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
             spec_.check(kwargs)
-            return guarded_call(name, fn, args, kwargs, scalars)
+            return guarded_call(name, body, args, kwargs, scalars)
 
         _REGISTRY[name] = spec_
+        _ENTRY[name] = checked
         return checked  # type: ignore[return-value]
 
     return decorate
+
+
+def _native_or_portable(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, or the backend's own kernel for it where ``_delegation`` has one that accepts."""
+
+    @functools.wraps(fn)
+    def body(*args: Any, **kwargs: Any) -> Any:
+        native = kernel(name, args)  # a backend's own kernel, where semantics agree
+        if native is not None:
+            out = native(*args, **kwargs)
+            if out is not NotImplemented:
+                return out
+        return fn(*args, **kwargs)
+
+    return body
 
 
 def available(family: str | None = None) -> tuple[str, ...]:
@@ -128,13 +148,10 @@ class Loss:
         s.check(hyperparameters)
         self.name = name
         self.hyperparameters = dict(hyperparameters)
-        self._fn = s.fn
+        self._fn = _ENTRY[name]
 
     def __call__(self, *arrays: Any, **kwargs: Any) -> Any:
-        kw = {**self.hyperparameters, **kwargs}
-        s = spec(self.name)
-        s.check(kwargs)
-        return guarded_call(self.name, self._fn, arrays, kw, s.scalars)
+        return self._fn(*arrays, **{**self.hyperparameters, **kwargs})
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.hyperparameters.items())

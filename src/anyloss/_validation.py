@@ -14,8 +14,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from ._compat import is_concrete
 from ._inputs import dtype_kind
+from ._settings import checks_values
 
 __all__ = [
     "REDUCTIONS",
@@ -78,13 +78,15 @@ def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
 
 
 def is_eager(*arrays: Any) -> bool:
-    """True when every array can be inspected without tracing or computing.
+    """True when the values of every array are to be read and checked now.
 
-    False for jax tracers (inside ``jit``/``grad``/``vmap``), torch under
-    ``torch.compile``, and lazy arrays such as dask (see ``_compat.is_concrete``).
+    Never for jax tracers (inside ``jit``/``grad``/``vmap``), torch under
+    ``torch.compile`` or lazy arrays such as dask (``_compat.is_concrete``); for concrete
+    arrays, as the value-checks switch says (``_settings``: by default only in host
+    memory, where reading costs no device sync).
     """
     return all(
-        is_concrete(x) for x in arrays if x is not None and not isinstance(x, (bool, int, float))
+        checks_values(x) for x in arrays if x is not None and not isinstance(x, (bool, int, float))
     )
 
 

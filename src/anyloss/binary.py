@@ -21,7 +21,7 @@ import numpy as np
 from ._compat import take_along_axis
 from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import max_along, relu, softplus
+from ._primitives import max_along, nan_where, relu, softplus
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
@@ -33,6 +33,7 @@ from ._validation import (
     greater_than,
     in_interval,
     integer,
+    is_eager,
     one_of,
     optional,
     weights,
@@ -550,8 +551,8 @@ def multi_margin(
         Scores, ``C`` classes along ``axis``.
     target
         Integer class indices in ``[0, C)``, ``pred``'s shape without ``axis``. Out-of-range
-        indices raise ``ValueError`` on eager arrays; under ``jax.jit`` or on dask they are
-        unchecked (and give undefined values).
+        indices raise ``ValueError`` where values are checked; elsewhere (``jax.jit``,
+        ``torch.compile``, dask, accelerators with checks off) their samples give NaN.
     axis
         The class axis (default -1).
     p
@@ -574,6 +575,9 @@ def multi_margin(
     _class_indices(target, s, ax, xp)
     classes = s.shape[ax]
     w = None if weight is None else _class_weight(weight, s.ndim, ax, classes, ns)
+    bad = None if is_eager(target) else xp.logical_or(target < 0, target >= classes)
+    if bad is not None:  # unchecked labels: picked in range, the sample's loss is NaN
+        target = xp.where(bad, xp.zeros_like(target), target)
     index = xp.expand_dims(target, axis=ax)
     s_true = take_along_axis(s, index, xp, axis=ax)
     terms = relu(margin + (s - s_true), xp)  # the true class gives exactly `margin`
@@ -584,7 +588,7 @@ def multi_margin(
     if w is not None:
         w_true = take_along_axis(xp.broadcast_to(w, tuple(s.shape)), index, xp, axis=ax)
         out = out * xp.squeeze(w_true, axis=ax)
-    return reduce(out, reduction, xp)
+    return reduce(nan_where(bad, out, xp), reduction, xp)
 
 
 @loss("classification", example=_SCORES)

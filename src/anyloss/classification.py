@@ -21,10 +21,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ._compat import index_dtype, take_along_axis
+from ._compat import index_dtype, stop_gradient, take_along_axis
 from ._examples import arrays, integers, normal, simplex
 from ._namespace import Namespace, resolve
-from ._primitives import max_along, shifted_logsumexp
+from ._primitives import max_along, nan_where, shifted_logsumexp
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
@@ -110,29 +110,46 @@ def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
 
 def _labels(
     target: Any, ignore_index: int | None, num_classes: int, ns: Namespace
-) -> tuple[Any, Any]:
-    """Labels in the indexing dtype with ignored ones set to 0, and the keep mask (or None).
+) -> tuple[Any, Any, Any]:
+    """Labels in the indexing dtype, the keep mask (or None) and the unchecked-bad mask.
 
-    On eager arrays, labels outside ``[0, num_classes)`` that are not ``ignore_index``
-    raise ``ValueError``.
+    Where values are checked (``is_eager``), labels outside ``[0, num_classes)`` that are
+    not ``ignore_index`` raise ``ValueError`` and the bad mask is None. Where they are not
+    (traced, lazy, an accelerator with checks off), the bad mask marks them: the loss
+    gives NaN there (``nan_where``), never the loss of some other class. Ignored and bad
+    labels are returned as 0, so every gather stays in range.
     """
     xp = ns.xp
     wanted = index_dtype(xp, ns.device)
     labels = target if target.dtype == wanted else xp.astype(target, wanted)
     keep = None if ignore_index is None else labels != ignore_index
-    if is_eager(labels) and math.prod(labels.shape) > 0:
+    bad = None
+    if not is_eager(labels):
         bad = xp.logical_or(labels < 0, labels >= num_classes)
         if keep is not None:
             bad = xp.logical_and(bad, keep)
-        if bool(xp.any(bad)):
-            raise ValueError(
-                f"class labels must lie in [0, {num_classes - 1}]"
-                + ("" if ignore_index is None else f" or equal ignore_index={ignore_index}")
-                + f"; got values from {int(xp.min(labels))} to {int(xp.max(labels))}"
-            )
-    if keep is None:
-        return labels, None
-    return xp.where(keep, labels, xp.zeros_like(labels)), keep
+    elif math.prod(labels.shape) > 0:
+        _check_labels(labels, keep, ignore_index, num_classes, xp)
+    drop = None if keep is None else xp.logical_not(keep)
+    if bad is not None:
+        drop = bad if drop is None else xp.logical_or(drop, bad)
+    if drop is None:
+        return labels, keep, None
+    return xp.where(drop, xp.zeros_like(labels), labels), keep, bad
+
+
+def _check_labels(
+    labels: Any, keep: Any, ignore_index: int | None, num_classes: int, xp: Any
+) -> None:
+    bad = xp.logical_or(labels < 0, labels >= num_classes)
+    if keep is not None:
+        bad = xp.logical_and(bad, keep)
+    if bool(xp.any(bad)):
+        raise ValueError(
+            f"class labels must lie in [0, {num_classes - 1}]"
+            + ("" if ignore_index is None else f" or equal ignore_index={ignore_index}")
+            + f"; got values from {int(xp.min(labels))} to {int(xp.max(labels))}"
+        )
 
 
 def _class_weight(weight: Any, num_classes: int, axis: int, ns: Namespace) -> Any:
@@ -227,8 +244,11 @@ def _uniform_cross_entropy(z: Any, log_s: Any, w: Any, axis: int, xp: Any) -> An
 
 
 def _masked_logsumexp(x: Any, xp: Any, *, axis: int) -> Any:
-    """``logsumexp`` (keepdims) that is -inf with a zero gradient on an all -inf slice."""
-    m = max_along(x, xp, axis=axis, keepdims=True)
+    """``logsumexp`` (keepdims) that is -inf with a zero gradient on an all -inf slice.
+
+    The shift ``m`` cancels exactly; its gradient is stopped (see ``shifted_logsumexp``).
+    """
+    m = stop_gradient(max_along(x, xp, axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
     some = s > 0
@@ -347,14 +367,14 @@ def cross_entropy(
                 label_smoothing / num_classes
             ) * uniform
         return reduce(per_sample, reduction, xp)
-    labels, keep = _labels(target, ignore_index, num_classes, ns)
+    labels, keep, bad = _labels(target, ignore_index, num_classes, ns)
     nll_y = _index_cross_entropy(x, log_s, m, labels, ax, xp)
     tw = None if w is None else _take_weight(w, labels, xp)
     per_sample = nll_y if tw is None else tw * nll_y
     if not _is_zero(label_smoothing):
         uniform = _uniform_cross_entropy(z, log_s, w, ax, xp)
         per_sample = (1 - label_smoothing) * per_sample + (label_smoothing / num_classes) * uniform
-    return _weighted_reduce(per_sample, reduction, xp, keep, tw)
+    return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
 
 
 @loss(
@@ -400,12 +420,12 @@ def nll(
             f"{target.dtype} (use cross_entropy for probabilities)"
         )
     xp = ns.xp
-    labels, keep = _labels(target, ignore_index, num_classes, ns)
+    labels, keep, bad = _labels(target, ignore_index, num_classes, ns)
     per_sample = -_gather(ns.float(log_probs), labels, ax, xp)
     tw = None if w is None else _take_weight(w, labels, xp)
     if tw is not None:
         per_sample = tw * per_sample
-    return _weighted_reduce(per_sample, reduction, xp, keep, tw)
+    return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
 
 
 @loss(
@@ -514,7 +534,7 @@ def softmax_focal(
     z, log_s, m = shifted_logsumexp(x, xp, axis=ax)
     log_p = z - log_s
     if index:
-        labels, keep = _labels(target, ignore_index, num_classes, ns)
+        labels, keep, bad = _labels(target, ignore_index, num_classes, ns)
         per_sample = _index_cross_entropy(x, log_s, m, labels, ax, xp)
         if not _is_zero(gamma):
             log1m_p = _gather(_log1m_softmax(log_p, xp, axis=ax), labels, ax, xp)
@@ -524,7 +544,7 @@ def softmax_focal(
             per_sample = tw * per_sample
         if alpha is not None:
             per_sample = alpha * per_sample
-        return _weighted_reduce(per_sample, reduction, xp, keep, tw)
+        return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
     t = ns.float(target)
     if _is_zero(gamma):  # the cross-entropy's own arithmetic: equal to it exactly
         per_sample = _soft_cross_entropy(z, log_s, t, w, ax, xp)
@@ -588,14 +608,14 @@ def poly1_cross_entropy(
         ce = -xp.sum(_times_log(t, log_p, xp), axis=ax)
         poly = xp.sum(t * -xp.expm1(log_p), axis=ax)
         return reduce(ce + epsilon * poly, reduction, xp)
-    labels, _ = _labels(target, None, num_classes, ns)
+    labels, _, bad = _labels(target, None, num_classes, ns)
     log_p_y = _gather(log_p, labels, ax, xp)
     ce, poly = -log_p_y, -xp.expm1(log_p_y)
     if not _is_zero(label_smoothing):
         ls = label_smoothing
         ce = (1 - ls) * ce - (ls / num_classes) * xp.sum(log_p, axis=ax)
         poly = (1 - ls) * poly + ls * (num_classes - 1) / num_classes
-    return reduce(ce + epsilon * poly, reduction, xp)
+    return reduce(nan_where(bad, ce + epsilon * poly, xp), reduction, xp)
 
 
 @loss(

@@ -12,6 +12,7 @@ import functools
 import math
 from typing import Any
 
+from ._compat import stop_gradient
 from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, relu, safe_sqrt
@@ -411,10 +412,11 @@ def _masked_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
     The shift is the row maximum over the mask, so nothing overflows. Masked-out entries
     are -inf, whose exponential is exactly 0 with a zero gradient; rows with an empty mask
     give 0 (to be masked out by the caller) with no NaN gradient (log sees 1 there).
+    The shift cancels exactly; its gradient is stopped (``_compat.stop_gradient``).
     """
     any_in = xp.any(mask, axis=1, keepdims=True)
     masked = xp.where(mask, s, -math.inf)
-    m = xp.where(any_in, max_along(masked, xp, axis=1, keepdims=True), 0.0)
+    m = xp.where(any_in, stop_gradient(max_along(masked, xp, axis=1, keepdims=True)), 0.0)
     total = xp.sum(xp.exp(masked - m), axis=1, keepdims=True)
     return xp.log(xp.where(any_in, total, 1.0)) + m, any_in
 

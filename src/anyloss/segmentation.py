@@ -26,7 +26,7 @@ from array_api_compat import device
 
 from ._examples import arrays, binary, integers, normal, simplex, uniform
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import max_along, safe_div
+from ._primitives import max_along, nan_where, safe_div
 from ._reduction import reduce
 from ._registry import loss
 from ._validation import (
@@ -588,4 +588,7 @@ def lovasz_softmax(
     present = xp.sum(fg, axis=-1) > 0
     count = xp.sum(xp.astype(present, p.dtype))
     total = xp.sum(xp.where(present, per_class, xp.zeros_like(per_class)))
-    return _narrow(ns, total / xp.maximum(count, 1))  # 0-d: every reduction returns it
+    out = total / xp.maximum(count, 1)
+    if not is_eager(target):  # unchecked labels: one out of range makes the loss NaN
+        out = nan_where(xp.any(xp.logical_or(target < 0, target >= classes)), out, xp)
+    return _narrow(ns, out)  # 0-d: every reduction returns it

@@ -1,0 +1,435 @@
+"""Native kernels: where a backend ships a loss with the catalog's semantics, call it.
+
+As array-api-extra's ``_delegation.py``: the portable function over ``xp`` is the
+definition and the fallback; this module is the one place that knows backends' own loss
+kernels, keyed by (loss, backend). Loss bodies never ask which backend they run on: the
+registry's wrapper (``_registry.loss``) asks ``kernel(name, args)`` after the
+hyperparameter checks, and calls the portable body when there is no kernel or the
+kernel declines (returns ``NotImplemented``).
+
+A kernel declines every call whose semantics it would not reproduce exactly, so the
+portable body raises the catalog's errors and covers the rest: mixed libraries,
+devices or dtypes, half precision (the catalog computes it in float32), shapes torch
+would broadcast, empty batches (torch's mean of nothing is NaN, the catalog's 0),
+hyperparameters given as arrays, axes other than torch's. Where the catalog and torch
+differ in a detail the kernel adapts: ``ignore_index=None`` ignores nothing, an
+all-ignored "mean" is 0 (torch: NaN), and where labels are not value-checked an
+out-of-range label gives NaN for its sample (torch: an error on the CPU, a device assert
+on CUDA, a wrapped index under ``torch.compile``).
+
+Delegated, for torch (``torch.nn.functional``): mse, mae, huber, smooth_l1,
+binary_cross_entropy_with_logits, cross_entropy, nll, poisson_nll, multi_margin,
+multilabel_soft_margin, margin_ranking, hinge_embedding, triplet_margin. Not delegated,
+because the catalog's semantics differ from the kernel's: binary_cross_entropy (gradient
+at the log clamp), soft_margin (torch's form overflows), kl_div (torch gives NaN where
+target and pred are both 0), gaussian_nll (gradient of the clamped variance),
+cosine_embedding (torch's ``1 - cos`` cancels in float32); cross_entropy with
+probability targets (torch: NaN for a zero target at a ``-inf`` logit).
+
+``anyloss.portable()`` (or ``ANYLOSS_NATIVE=0``) turns delegation off; the test matrix
+runs every delegated case through both paths against the float64 reference.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ._compat import array_kind
+from ._settings import checks_values, native_enabled
+
+__all__ = ["delegated", "kernel", "native"]
+
+Kernel = Callable[..., Any]
+
+_KERNELS: dict[tuple[str, str], Kernel] = {}
+_INT64_MIN = -(2**63)
+
+
+def native(name: str, backend: str) -> Callable[[Kernel], Kernel]:
+    """Register ``fn`` as loss ``name``'s kernel on ``backend`` (``"torch"``)."""
+
+    def register(fn: Kernel) -> Kernel:
+        _KERNELS[(name, backend)] = fn
+        return fn
+
+    return register
+
+
+def delegated(name: str, backend: str) -> bool:
+    """Whether loss ``name`` has a native kernel on ``backend`` (for the test matrix)."""
+    return (name, backend) in _KERNELS
+
+
+def kernel(name: str, args: tuple[Any, ...]) -> Kernel | None:
+    """The native kernel for loss ``name`` on the library of ``args[0]``, or None."""
+    if not args or not native_enabled():
+        return None
+    return _KERNELS.get((name, array_kind(args[0])))
+
+
+# --- torch --------------------------------------------------------------------------------
+
+
+_TORCH: dict[str, Any] = {}
+
+
+def _functional() -> Any:
+    """``torch.nn.functional``, imported on first use (only torch users get here)."""
+    try:
+        return _TORCH["F"]
+    except KeyError:
+        import torch.nn.functional
+
+        _TORCH["F"] = torch.nn.functional
+        return torch.nn.functional
+
+
+def _float_tensors(*xs: Any) -> bool:
+    """Torch tensors of one float32/float64 dtype and one device, non-empty, equal shapes."""
+    import torch
+
+    first = xs[0]
+    if not isinstance(first, torch.Tensor) or first.dtype not in (torch.float32, torch.float64):
+        return False
+    if first.numel() == 0:
+        return False
+    return all(
+        isinstance(x, torch.Tensor)
+        and x.dtype == first.dtype
+        and x.device == first.device
+        and x.shape == first.shape
+        for x in xs[1:]
+    )
+
+
+def _number(*values: Any) -> bool:
+    """Python ints and floats (not bools, not arrays): what torch's kernels take."""
+    return all(type(v) in (int, float) for v in values)
+
+
+@native("mse", "torch")
+def _mse(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+    if not _float_tensors(pred, target):
+        return NotImplemented
+    return _functional().mse_loss(pred, target, reduction=reduction)
+
+
+@native("mae", "torch")
+def _mae(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+    if not _float_tensors(pred, target):
+        return NotImplemented
+    return _functional().l1_loss(pred, target, reduction=reduction)
+
+
+@native("huber", "torch")
+def _huber(pred: Any, target: Any, *, delta: Any = 1.0, reduction: str = "mean") -> Any:
+    if not (_number(delta) and _float_tensors(pred, target)):
+        return NotImplemented
+    return _functional().huber_loss(pred, target, delta=float(delta), reduction=reduction)
+
+
+@native("smooth_l1", "torch")
+def _smooth_l1(pred: Any, target: Any, *, beta: Any = 1.0, reduction: str = "mean") -> Any:
+    if not (_number(beta) and _float_tensors(pred, target)):
+        return NotImplemented
+    return _functional().smooth_l1_loss(pred, target, beta=float(beta), reduction=reduction)
+
+
+@native("poisson_nll", "torch")
+def _poisson_nll(
+    pred: Any,
+    target: Any,
+    *,
+    log_input: bool = True,
+    full: bool = False,
+    eps: Any = 1e-8,
+    reduction: str = "mean",
+) -> Any:
+    if not (_number(eps) and _float_tensors(pred, target)):
+        return NotImplemented
+    return _functional().poisson_nll_loss(
+        pred, target, log_input=log_input, full=full, eps=float(eps), reduction=reduction
+    )
+
+
+@native("binary_cross_entropy_with_logits", "torch")
+def _bce_with_logits(
+    pred: Any, target: Any, *, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
+) -> Any:
+    if weight is not None or pos_weight is not None or not _float_tensors(pred, target):
+        return NotImplemented
+    return _functional().binary_cross_entropy_with_logits(pred, target, reduction=reduction)
+
+
+@native("multilabel_soft_margin", "torch")
+def _multilabel_soft_margin(
+    pred: Any, target: Any, *, axis: int = -1, weight: Any = None, reduction: str = "mean"
+) -> Any:
+    if weight is not None or axis not in (-1, 1) or not _float_tensors(pred, target):
+        return NotImplemented
+    if pred.ndim != 2:
+        return NotImplemented
+    return _functional().multilabel_soft_margin_loss(pred, target, reduction=reduction)
+
+
+@native("margin_ranking", "torch")
+def _margin_ranking(
+    x1: Any, x2: Any, target: Any, *, margin: Any = 0.0, reduction: str = "mean"
+) -> Any:
+    if not (_number(margin) and _float_tensors(x1, x2, target)):
+        return NotImplemented
+    if checks_values(target) and not _all_signs(target):
+        return NotImplemented  # the portable body raises the catalog's error
+    return _functional().margin_ranking_loss(
+        x1, x2, target, margin=float(margin), reduction=reduction
+    )
+
+
+@native("hinge_embedding", "torch")
+def _hinge_embedding(
+    distances: Any, target: Any, *, margin: Any = 1.0, reduction: str = "mean"
+) -> Any:
+    if not (_number(margin) and _float_tensors(distances, target)):
+        return NotImplemented
+    if checks_values(target) and not _all_signs(target):
+        return NotImplemented
+    return _functional().hinge_embedding_loss(
+        distances, target, margin=float(margin), reduction=reduction
+    )
+
+
+def _all_signs(target: Any) -> bool:
+    """Every value of ``target`` is -1 or +1 (one pass: ``|t| == 1``)."""
+    return bool((target.abs() == 1).all())
+
+
+@native("triplet_margin", "torch")
+def _triplet_margin(
+    anchor: Any,
+    positive: Any,
+    negative: Any,
+    *,
+    margin: Any = 1.0,
+    p: Any = 2.0,
+    eps: Any = 1e-6,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    if not (_number(margin, p, eps) and margin > 0 and p in (1, 2)):
+        return NotImplemented
+    if not _float_tensors(anchor, positive, negative) or anchor.ndim != 2:
+        return NotImplemented
+    return _functional().triplet_margin_loss(
+        anchor,
+        positive,
+        negative,
+        margin=float(margin),
+        p=float(p),
+        eps=float(eps),
+        swap=swap,
+        reduction=reduction,
+    )
+
+
+# --- torch: class-index losses --------------------------------------------------------------
+
+
+class _Labels:
+    """Class-index targets prepared for a torch kernel, with the catalog's label rules.
+
+    Where values are checked: on the CPU the kernel itself checks every label (other
+    than the ignored value) and raises, and elsewhere one ``aminmax`` checks them first;
+    either way the kernel declines (``NotImplemented``) and the portable body raises its
+    ``ValueError``. ``ignore_index=None`` is passed to torch as -2**63 (torch's default,
+    -100, would silently drop labels of -100). Where values are not checked, labels
+    outside ``[0, C)`` are replaced by the ignored value for the kernel and their samples
+    set to NaN afterwards (``poison``).
+    """
+
+    def __init__(self, target: Any, classes: int, ignore_index: int | None) -> None:
+        import torch
+
+        self.ignore = _INT64_MIN if ignore_index is None else ignore_index
+        self.bad: Any = None
+        self.ok = True
+        self.target = target
+        if not checks_values(target):
+            bad = (target < 0) | (target >= classes)
+            if ignore_index is not None:
+                bad = bad & (target != ignore_index)
+            self.bad = bad
+            self.target = torch.where(bad, torch.full_like(target, self.ignore), target)
+        elif target.device.type != "cpu":  # the CPU kernel checks labels itself
+            keep = target if ignore_index is None else target[target != ignore_index]
+            if keep.numel():
+                lo, hi = torch.aminmax(keep)
+                self.ok = bool(lo >= 0) and bool(hi < classes)
+
+    def poison(self, per_sample: Any) -> Any:
+        import torch
+
+        if self.bad is None:
+            return per_sample
+        return torch.where(self.bad, torch.full_like(per_sample, math.nan), per_sample)
+
+
+def _class_index_inputs(logits: Any, target: Any, axis: int) -> bool:
+    """Float logits ``(N, C, ...)`` after moving ``axis`` to 1, int64 labels of that shape."""
+    import torch
+
+    if not _float_tensors(logits) or logits.ndim < 2 or not isinstance(target, torch.Tensor):
+        return False
+    if target.dtype != torch.int64 or target.device != logits.device:
+        return False
+    ndim = logits.ndim
+    if not -ndim <= axis < ndim or target.ndim != ndim - 1:
+        return False
+    if ndim == 2:
+        return bool(target.shape[0] == logits.shape[1 - axis % 2])
+    ax = axis % ndim
+    return target.shape == logits.shape[:ax] + logits.shape[ax + 1 :]
+
+
+def _class_weight(weight: Any, logits: Any, classes: int) -> bool:
+    import torch
+
+    return weight is None or (
+        isinstance(weight, torch.Tensor)
+        and weight.dtype == logits.dtype
+        and weight.device == logits.device
+        and tuple(weight.shape) == (classes,)
+    )
+
+
+def _index_loss(
+    call: Callable[..., Any],
+    logits: Any,
+    target: Any,
+    axis: int,
+    weight: Any,
+    ignore_index: int | None,
+    reduction: str,
+) -> Any:
+    """Run a torch class-index kernel (``cross_entropy``/``nll_loss``) with catalog rules."""
+    import torch
+
+    classes = logits.shape[axis]
+    labels = _Labels(target, classes, ignore_index)
+    if not labels.ok:
+        return NotImplemented
+    x = logits if axis % logits.ndim == 1 else torch.movedim(logits, axis, 1)
+    try:
+        if labels.bad is None and (ignore_index is None or reduction != "mean"):
+            return call(x, labels.target, weight, labels.ignore, reduction)
+        per_sample = labels.poison(call(x, labels.target, weight, labels.ignore, "none"))
+    except (IndexError, RuntimeError):  # a label out of range: the portable body says so
+        return NotImplemented
+    if reduction == "none":
+        return per_sample
+    if reduction == "sum":
+        return per_sample.sum()
+    return per_sample.sum() / _normalizer(labels, weight, ignore_index, per_sample)
+
+
+def _normalizer(labels: _Labels, weight: Any, ignore_index: int | None, like: Any) -> Any:
+    """The denominator of "mean": the kept labels' weights summed, 1 where it is 0."""
+    import torch
+
+    t = labels.target
+    kept = t != labels.ignore
+    if weight is None:
+        total = kept.sum().to(like.dtype)
+    else:
+        total = (weight[torch.where(kept, t, 0)] * kept).sum()
+    if labels.bad is not None:
+        total = total + labels.bad.sum().to(like.dtype)  # NaN samples count, as portable
+    return torch.where(total == 0, torch.ones_like(total), total)
+
+
+@native("cross_entropy", "torch")
+def _cross_entropy(
+    logits: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int | None = None,
+    label_smoothing: Any = 0.0,
+    reduction: str = "mean",
+) -> Any:
+    # probability targets stay portable: torch gives NaN for a zero target at a -inf
+    # logit (a masked class), the catalog 0
+    if not _number(label_smoothing) or not _class_index_inputs(logits, target, axis):
+        return NotImplemented
+    if not _class_weight(weight, logits, logits.shape[axis]):
+        return NotImplemented
+    functional = _functional()
+
+    def call(x: Any, t: Any, w: Any, ignore: int, red: str) -> Any:
+        return functional.cross_entropy(
+            x, t, w, ignore_index=ignore, reduction=red, label_smoothing=float(label_smoothing)
+        )
+
+    return _index_loss(call, logits, target, axis, weight, ignore_index, reduction)
+
+
+@native("nll", "torch")
+def _nll(
+    log_probs: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int | None = None,
+    reduction: str = "mean",
+) -> Any:
+    if not _class_index_inputs(log_probs, target, axis):
+        return NotImplemented
+    if not _class_weight(weight, log_probs, log_probs.shape[axis]):
+        return NotImplemented
+    functional = _functional()
+
+    def call(x: Any, t: Any, w: Any, ignore: int, red: str) -> Any:
+        return functional.nll_loss(x, t, w, ignore_index=ignore, reduction=red)
+
+    return _index_loss(call, log_probs, target, axis, weight, ignore_index, reduction)
+
+
+@native("multi_margin", "torch")
+def _multi_margin(
+    pred: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    p: int = 1,
+    margin: Any = 1.0,
+    weight: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    if pred.ndim != 2 or axis not in (-1, 1) or not _number(margin):
+        return NotImplemented
+    if not _class_index_inputs(pred, target, axis) or not _class_weight(
+        weight, pred, pred.shape[1]
+    ):
+        return NotImplemented
+    labels = _Labels(target, pred.shape[1], None)
+    if not labels.ok:
+        return NotImplemented
+    functional = _functional()
+    t = labels.target if labels.bad is None else labels.target.clamp(min=0)
+    try:
+        if labels.bad is None:
+            return functional.multi_margin_loss(
+                pred, t, p=p, margin=float(margin), weight=weight, reduction=reduction
+            )
+        out = functional.multi_margin_loss(
+            pred, t, p=p, margin=float(margin), weight=weight, reduction="none"
+        )
+    except (IndexError, RuntimeError):  # a label out of range: the portable body says so
+        return NotImplemented
+    per_sample = labels.poison(out)
+    if reduction == "none":
+        return per_sample
+    return per_sample.sum() if reduction == "sum" else per_sample.mean()

@@ -1,0 +1,136 @@
+"""Native kernels (``anyloss._delegation``): they run where registered, step aside when told.
+
+Their values and gradients are proved by the matrix (``tests/test_matrix.py`` runs every
+case of a delegated loss through both paths against the float64 reference); this file
+proves that the native path is the one taken by default, and the catalog's rules on it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+
+import anyloss
+from anyloss import _delegation
+from anyloss._registry import spec
+
+torch = pytest.importorskip("torch")
+
+KERNELS = sorted(name for name, backend in _delegation._KERNELS if backend == "torch")
+
+
+def _example(name: str, dtype: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    arrays, kwargs = spec(name).example(np.random.default_rng(0))
+
+    def convert(a: Any) -> Any:
+        if not isinstance(a, np.ndarray):
+            return a
+        t = torch.from_numpy(a)
+        return t.to(dtype) if t.is_floating_point() else t
+
+    return tuple(convert(a) for a in arrays), {k: convert(v) for k, v in kwargs.items()}
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[bool]:
+    """Record, for each call of ``name``'s torch kernel, whether it answered natively."""
+    calls: list[bool] = []
+    real = _delegation._KERNELS[(name, "torch")]
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        calls.append(out is not NotImplemented)
+        return out
+
+    monkeypatch.setitem(_delegation._KERNELS, (name, "torch"), spy)
+    return calls
+
+
+def test_some_losses_are_delegated() -> None:
+    assert {"mse", "huber", "cross_entropy", "binary_cross_entropy_with_logits"} <= set(KERNELS)
+
+
+@pytest.mark.parametrize("name", KERNELS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_default_example_runs_natively(
+    name: str, dtype: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _spy(monkeypatch, name)
+    args, kwargs = _example(name, getattr(torch, dtype))
+    for reduction in ("mean", "sum", "none"):
+        getattr(anyloss, name)(*args, reduction=reduction, **kwargs)
+    assert calls == [True, True, True], f"{name}: native kernel declined ({calls})"
+
+
+@pytest.mark.parametrize("name", KERNELS)
+def test_portable_context_skips_the_kernel(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _spy(monkeypatch, name)
+    args, kwargs = _example(name, torch.float64)
+    with anyloss.portable():
+        getattr(anyloss, name)(*args, **kwargs)
+    assert calls == []
+    getattr(anyloss, name)(*args, **kwargs)
+    assert calls == [True]
+
+
+def test_environment_switch_forces_the_portable_path() -> None:
+    code = (
+        "import anyloss, torch; from anyloss._delegation import kernel; "
+        "print(kernel('mse', (torch.ones(2), torch.ones(2))))"
+    )
+    env = {**os.environ, "ANYLOSS_NATIVE": "0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "None", out.stderr
+
+
+def test_half_precision_reaches_the_kernel_in_float32_and_mixed_stays_portable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The call path widens half inputs to float32 before dispatch (the catalog computes
+    half precision in float32), so the kernel sees float32 and the result is narrowed back;
+    mixed float dtypes are not the kernel's semantics and stay portable."""
+    calls = _spy(monkeypatch, "mse")
+    half = torch.ones(3, dtype=torch.float16)
+    assert anyloss.mse(half, half).dtype == torch.float16
+    anyloss.mse(torch.ones(3), torch.ones(3, dtype=torch.float64))
+    assert calls == [True, False]
+
+
+def test_ignore_index_none_ignores_nothing() -> None:
+    """torch's default ignore_index is -100; the catalog's None ignores nothing."""
+    logits = torch.zeros(3, 4)
+    with pytest.raises(ValueError, match="-100"):
+        anyloss.cross_entropy(logits, torch.tensor([0, -100, 1]))
+
+
+def test_all_ignored_mean_is_zero_with_zero_gradient() -> None:
+    logits = torch.randn(3, 4, requires_grad=True)
+    for fn in (anyloss.cross_entropy, lambda x, y, **k: anyloss.nll(x.log_softmax(-1), y, **k)):
+        out = fn(logits, torch.full((3,), -1), ignore_index=-1)
+        assert out.item() == 0.0
+        (g,) = torch.autograd.grad(out, logits)
+        assert torch.all(g == 0)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll", "multi_margin"])
+def test_unchecked_out_of_range_label_gives_nan_natively(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With value checks off, a bad label gives NaN for its sample (and the mean), the
+    other samples their loss; the kernel answers (torch alone would raise)."""
+    calls = _spy(monkeypatch, name)
+    x = torch.randn(4, 3, dtype=torch.float64).log_softmax(-1)
+    labels = torch.tensor([0, 5, 2, -7])
+    with anyloss.value_checks(False):
+        none = getattr(anyloss, name)(x, labels, reduction="none")
+        mean = getattr(anyloss, name)(x, labels)
+    with anyloss.portable(), anyloss.value_checks(False):
+        expected = getattr(anyloss, name)(x, labels, reduction="none")
+    assert calls == [True, True]
+    assert torch.isnan(none[[1, 3]]).all()
+    assert torch.isnan(mean)
+    torch.testing.assert_close(none[[0, 2]], expected[[0, 2]], rtol=1e-12, atol=0)
