@@ -25,6 +25,7 @@ from anyloss.search import (
     search_softmax_cross_entropy,
 )
 from tests._backends import Backend
+from tests.test_robust import _example  # loads examples/<name>.py
 
 RNG = np.random.default_rng(0)
 LOGITS = RNG.standard_normal((8, 5)) * 2.0
@@ -393,3 +394,26 @@ def test_search_refuses_bad_options_and_rewards() -> None:
         search(toy_train, lambda m: float("nan"), toy_model())
     with pytest.raises(TypeError, match="train_step must return the trained model"):
         search(lambda m, loss: None, toy_evaluate, toy_model())
+
+
+# --- the examples (need scikit-learn, and optax for JAX: the consistency session) -----------
+
+
+@pytest.mark.consistency
+@pytest.mark.parametrize(
+    ("name", "requires"), [("search_torch", ("torch",)), ("search_jax", ("jax", "optax"))]
+)
+def test_examples_search_a_real_model_deterministically(
+    name: str, requires: tuple[str, ...]
+) -> None:
+    pytest.importorskip("sklearn")
+    for module in requires:
+        pytest.importorskip(module)
+    example = _example(name)
+    data = example.noisy_digits(0, noise=0.4)
+    assert data.test.x.shape[1] == 64
+    data = data._replace(train=type(data.train)(data.train.x[:256], data.train.y[:256]))
+    runs = [example.run_search(data, seed=s, epochs=2, samples=2) for s in (0, 0, 1)]
+    np.testing.assert_array_equal(runs[0].rewards, runs[1].rewards)
+    assert not np.array_equal(runs[0].rewards, runs[2].rewards)
+    assert 0.0 < example.accuracy(runs[0].best_model, data.test) <= 1.0
