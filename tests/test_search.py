@@ -410,7 +410,7 @@ def test_examples_search_a_real_model_deterministically(
     for module in requires:
         pytest.importorskip(module)
     example = _example(name)
-    data = example.noisy_digits(0, noise=0.4)
+    data = _example("digits_data").noisy_digits(0, noise=0.4)
     assert data.test.x.shape[1] == 64
     data = data._replace(train=type(data.train)(data.train.x[:256], data.train.y[:256]))
     runs = [example.run_search(data, seed=s, epochs=2, samples=2) for s in (0, 0, 1)]
