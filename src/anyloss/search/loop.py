@@ -156,6 +156,11 @@ def search(
     ``train_step`` returns a new pytree instead of mutating. The ``model`` passed in is
     never trained itself.
 
+    A sampled member can be undefined on some inputs (an AM-LFS intercept below 0 makes
+    τ(p) < 0 for small p): its loss is NaN there. ``train_step`` should not take that
+    step; have ``evaluate`` score such a copy low (the examples stop its epoch and give
+    it reward 0) so that the controller learns to avoid it.
+
     Parameters
     ----------
     train_step
