@@ -212,6 +212,28 @@ def test_non_positive_transform_gives_nan_value_and_gradient() -> None:
     np.testing.assert_array_equal(np.isnan(out), p < 2 / 3)
 
 
+def test_torch_compile_fullgraph(backend: Backend) -> None:
+    """Both families, differentiated in the logits and the parameters, in one graph."""
+    if backend.name != "torch":
+        pytest.skip("torch.compile is a torch (CPU) test")
+    import torch
+
+    def both(x: Any, y: Any, s: Any, c: Any, a: Any) -> Any:
+        am = am_lfs_cross_entropy(x, y, slopes=s, intercepts=c)
+        return am + search_softmax_cross_entropy(x, y, a=a)
+
+    inputs = [torch.tensor(v) for v in (LOGITS, SLOPES, INTERCEPTS, np.asarray(A))]
+    leaves = [v.requires_grad_(True) for v in inputs]
+    y = torch.tensor(LABELS)
+    compiled = torch.compile(both, fullgraph=True)(leaves[0], y, *leaves[1:])
+    eager = both(leaves[0], y, *leaves[1:])
+    torch.testing.assert_close(compiled, eager, rtol=1e-12, atol=0)
+    for gc, ge in zip(
+        torch.autograd.grad(compiled, leaves), torch.autograd.grad(eager, leaves), strict=True
+    ):
+        torch.testing.assert_close(gc, ge, rtol=1e-10, atol=1e-14)
+
+
 def test_bad_inputs_name_the_argument() -> None:
     kw = {"slopes": SLOPES, "intercepts": INTERCEPTS}
     with pytest.raises(ValueError, match="integer class indices"):
@@ -346,6 +368,10 @@ def test_search_result_shapes_and_bookkeeping() -> None:
     assert res.trajectory["slopes"].shape == (4, 6)  # epochs + 1 rows, 6 bins
     np.testing.assert_array_equal(res.trajectory["slopes"][0], np.ones(6))
     np.testing.assert_array_equal(res.trajectory["intercepts"][0], np.zeros(6))
+    start = {"intercepts": np.full(6, 0.3)}
+    res_init = search(toy_train, toy_evaluate, toy_model(), epochs=1, seed=1, init=start)
+    np.testing.assert_array_equal(res_init.trajectory["intercepts"][0], start["intercepts"])
+    np.testing.assert_array_equal(res_init.trajectory["slopes"][0], np.ones(6))
     np.testing.assert_array_equal(res.mean["intercepts"], res.trajectory["intercepts"][-1])
     assert res.sampled["slopes"].shape == (3, 4, 6)
     best = int(np.argmax(res.rewards[-1]))
@@ -390,6 +416,10 @@ def test_search_refuses_bad_options_and_rewards() -> None:
     ):
         with pytest.raises(ValueError, match=match):
             search(toy_train, toy_evaluate, toy_model(), **kw)
+    with pytest.raises(ValueError, match=r"init names unknown parameters \['slope'\]"):
+        search(toy_train, toy_evaluate, toy_model(), init={"slope": np.ones(6)})
+    with pytest.raises(ValueError, match=r"init\['intercepts'\] must have shape \(6,\)"):
+        search(toy_train, toy_evaluate, toy_model(), init={"intercepts": np.ones(4)})
     with pytest.raises(ValueError, match="evaluate returned nan for sample 0 of epoch 0"):
         search(toy_train, lambda m: float("nan"), toy_model())
     with pytest.raises(TypeError, match="train_step must return the trained model"):

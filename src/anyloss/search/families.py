@@ -128,7 +128,8 @@ def _log_affine(log_p: Any, a: Any, b: Any, xp: Any) -> Any:
     p = xp.exp(log_p)
     ratio_form = xp.abs(b) <= xp.abs(a) * p
     log_tiny = math.log(float(xp.finfo(log_p.dtype).smallest_normal))
-    inv_p = xp.exp(-xp.where(ratio_form, xp.maximum(log_p, log_tiny), xp.zeros_like(log_p)))
+    floor = xp.full_like(log_p, log_tiny)
+    inv_p = xp.exp(-xp.where(ratio_form, xp.maximum(log_p, floor), xp.zeros_like(log_p)))
     arg = xp.where(ratio_form, a + b * inv_p, a * p + b)  # sign(arg) = sign(a p + b)
     log_arg = _log_positive(arg, xp, (xp.log, 0.0))
     return xp.where(ratio_form, log_p + log_arg, log_arg)

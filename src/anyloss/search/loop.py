@@ -204,7 +204,7 @@ def search(
     ICCV 2019 (arXiv:1905.07375).
     """
     fam = _configure(family, samples, epochs, sigma, lr, seed)
-    start = fam.flatten({**fam.identity, **(init or {})})
+    start = fam.flatten(_initial(fam, init))
     controller = GaussianController(start, sigma=sigma, lr=lr)
     rng = np.random.default_rng(seed)
     rewards = np.zeros((epochs, samples))
@@ -245,6 +245,22 @@ def _configure(
     _check_positive("sigma", sigma)
     _check_positive("lr", lr)
     return family(family_)
+
+
+def _initial(fam: Family, init: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The identity, overridden by ``init``; ValueError for unknown names or bad shapes."""
+    init = dict(init or {})
+    unknown = sorted(set(init) - set(fam.identity))
+    if unknown:
+        raise ValueError(
+            f"init names unknown parameters {unknown}; {fam.name} has {list(fam.identity)}"
+        )
+    for k, v in init.items():
+        if np.shape(v) != fam.identity[k].shape:
+            raise ValueError(
+                f"init[{k!r}] must have shape {fam.identity[k].shape}; got {np.shape(v)}"
+            )
+    return {**fam.identity, **init}
 
 
 def _epoch(
