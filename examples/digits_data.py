@@ -65,6 +65,18 @@ def noisy_digits(
     )
 
 
+def score(pred: np.ndarray, y: np.ndarray, *, balanced: bool = False) -> float:
+    """Accuracy, or balanced accuracy (the mean of the per-class recalls).
+
+    The search's reward and the early stopping use the balanced one on the validation
+    split: with imbalanced training data, plain accuracy rewards losses that give up the
+    rare classes, which the balanced test split then punishes.
+    """
+    if not balanced:
+        return float(np.mean(pred == y))
+    return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))
+
+
 def shuffle_seed(seed: int, epoch: int, index: int) -> int:
     """The seed of one copy's shuffling: distinct per (run seed, epoch, sample)."""
     return seed * 1_000_003 + epoch * 101 + index

@@ -23,7 +23,7 @@ import anyloss
 from anyloss.search import SearchResult, search
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from digits_data import NUM_CLASSES, Digits, Split, cli, compare, shuffle_seed
+from digits_data import NUM_CLASSES, Digits, Split, cli, compare, score, shuffle_seed
 
 BATCH = 64
 # A sampled AM-LFS member can be undefined (τ(p_y) <= 0, a NaN loss) on a batch:
@@ -78,12 +78,13 @@ def train_epoch(model: Model, fn: Any, loss_params: Any, data: Split, seed: int)
 
 
 def reward(model: Model, data: Split) -> float:
-    """Validation accuracy; 0 for a copy whose sampled loss was undefined."""
-    return 0.0 if model[2] else accuracy(model, data)
+    """Balanced validation accuracy; 0 for a copy whose sampled loss was undefined."""
+    return 0.0 if model[2] else accuracy(model, data, balanced=True)
 
 
-def accuracy(model: Model, data: Split) -> float:
-    return float(jnp.mean(jnp.argmax(forward(model[0], data.x), axis=1) == data.y))
+def accuracy(model: Model, data: Split, balanced: bool = False) -> float:
+    pred = np.asarray(jnp.argmax(forward(model[0], data.x), axis=1))
+    return score(pred, data.y, balanced=balanced)
 
 
 def run_search(data: Digits, seed: int = 0, epochs: int = 30, **kw: Any) -> SearchResult:

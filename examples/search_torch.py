@@ -14,14 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 import anyloss
 from anyloss.search import SearchResult, search
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from digits_data import NUM_CLASSES, Digits, Split, cli, compare, shuffle_seed
+from digits_data import NUM_CLASSES, Digits, Split, cli, compare, score, shuffle_seed
 
 BATCH = 64
 
@@ -61,15 +60,15 @@ def train_epoch(model: dict[str, Any], loss: Any, data: Split, shuffle_seed: int
     return model
 
 
-def accuracy(model: dict[str, Any], data: Split) -> float:
+def accuracy(model: dict[str, Any], data: Split, balanced: bool = False) -> float:
     with torch.no_grad():
         pred = model["net"](torch.from_numpy(data.x)).argmax(dim=1).numpy()
-    return float(np.mean(pred == data.y))
+    return score(pred, data.y, balanced=balanced)
 
 
 def reward(model: dict[str, Any], data: Split) -> float:
-    """Validation accuracy; 0 for a copy whose sampled loss was undefined."""
-    return 0.0 if model["undefined"] else accuracy(model, data)
+    """Balanced validation accuracy; 0 for a copy whose sampled loss was undefined."""
+    return 0.0 if model["undefined"] else accuracy(model, data, balanced=True)
 
 
 def run_search(

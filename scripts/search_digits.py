@@ -5,12 +5,14 @@ MLP (``examples/search_torch.py``) for the same number of epochs four ways and r
 the accuracy on the clean held-out test split:
 
 - ``cross-entropy``: plain cross-entropy, the model after the last epoch;
-- ``CE, early stop``: plain cross-entropy, the epoch with the best validation accuracy;
+- ``CE, early stop``: plain cross-entropy, the epoch with the best validation score;
 - ``CE, best of B``: B copies per epoch trained with plain cross-entropy on different
   shuffles, the best on validation carried forward: the search's selection without the
   loss search (it isolates what the searched loss adds);
 - ``AM-LFS search``: :func:`anyloss.search.search` (B samples per epoch).
 
+Validation scores (the search's reward, early stopping, the best-of-B choice) are
+balanced accuracies on the noisy validation split; test scores are plain accuracies.
 It prints a Markdown table (mean ± standard deviation over seeds, then per seed) and
 writes a plot of the controller's means over epochs. Not a test: about 30 s per seed on
 one CPU thread.
@@ -46,7 +48,7 @@ def cross_entropy_runs(data: Digits, seed: int, epochs: int) -> tuple[float, flo
     model, best_val, early = make_model(seed), -1.0, 0.0
     for epoch in range(epochs):
         train_epoch(model, anyloss.cross_entropy, data.train, shuffle_seed(seed, epoch, 0))
-        val = accuracy(model, data.val)
+        val = accuracy(model, data.val, balanced=True)
         if val > best_val:
             best_val, early = val, accuracy(model, data.test)
     return accuracy(model, data.test), early
@@ -61,7 +63,7 @@ def best_of_copies(data: Digits, seed: int, epochs: int, samples: int) -> float:
                         shuffle_seed(seed, epoch, i))
             for i in range(samples)
         ]  # fmt: skip
-        parent = max(trained, key=lambda m: accuracy(m, data.val))
+        parent = max(trained, key=lambda m: accuracy(m, data.val, balanced=True))
     return accuracy(parent, data.test)
 
 
