@@ -98,3 +98,10 @@ def bench(session: nox.Session) -> None:
     """anyloss against each framework's native loss (not a test; prints ratios)."""
     session.install("-e", ".", TORCH_CPU, "jax", "optax")
     session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+@nox.session
+def search(session: nox.Session) -> None:
+    """AM-LFS against cross-entropy on noisy digits over seeds (not a test; ~2 minutes)."""
+    session.install("-e", ".", TORCH_CPU, "scikit-learn", "matplotlib")
+    session.run("python", "scripts/search_digits.py", *session.posargs)
