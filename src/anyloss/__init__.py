@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import binary, classification, embedding, regression, robust, segmentation
 from ._registry import Loss, available, get
+from ._shards import mean_denominator, mean_parts, shardable
 from .binary import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .embedding import *  # noqa: F403
@@ -23,6 +24,9 @@ __all__ = [
     "Loss",
     "available",
     "get",
+    "mean_denominator",
+    "mean_parts",
+    "shardable",
     *regression.__all__,
     *classification.__all__,
     *binary.__all__,

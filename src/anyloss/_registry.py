@@ -24,6 +24,8 @@ Example = Callable[[np.random.Generator], tuple[tuple[Any, ...], dict[str, Any]]
 """``example(rng) -> (arrays, kwargs)``: float64/int64 NumPy inputs for a loss."""
 
 F = TypeVar("F", bound=Callable[..., Any])
+Coupling = Callable[[Mapping[str, Any], int], bool]
+"""``coupled(hyperparameters, ndim)``: the loss couples the indices of axis 0."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class LossSpec:
     rules: Mapping[str, Rule] = field(default_factory=dict)
     wrt: tuple[int | str, ...] = (0,)
     """Differentiable inputs: positions of array arguments, or names of array keywords."""
+    coupled: bool | Coupling = False
+    """Whether the loss at one index of axis 0 depends on other indices of axis 0:
+    ``coupled(hyperparameters, ndim)`` (defaults filled in, ``ndim`` of the first input).
+    Then sums over shards of the batch do not add up to the mean."""
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
@@ -65,8 +71,14 @@ def loss(
     example: Example,
     rules: Mapping[str, Rule] | None = None,
     wrt: tuple[int | str, ...] = (0,),
+    coupled: bool | Coupling = False,
 ) -> Callable[[F], F]:
-    """Register a public loss and validate its hyperparameters on every call."""
+    """Register a public loss and validate its hyperparameters on every call.
+
+    ``coupled`` marks a loss whose per-sample values depend on the rest of the batch
+    (``True``, or a predicate of the hyperparameters and the input's ``ndim``); see
+    :func:`anyloss.shardable`.
+    """
 
     def decorate(fn: F) -> F:
         name = fn.__name__
@@ -74,7 +86,7 @@ def loss(
             raise RuntimeError(f"loss {name!r}: unknown family {family!r}")
         if name in _REGISTRY:
             raise RuntimeError(f"loss {name!r} is registered twice")
-        spec_ = LossSpec(name, family, fn, example, dict(rules or {}), wrt)
+        spec_ = LossSpec(name, family, fn, example, dict(rules or {}), wrt, coupled)
 
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
