@@ -3,7 +3,8 @@
 Plain ``nox`` runs the default sessions: ``tests`` for each CPU backend (each in its own
 environment holding only that backend, proving none is required), ``consistency`` (every
 CPU backend and the native references in one environment, plus ``anyloss check``),
-``scale`` (the multi-process and multi-device tests, marked ``scale``) and ``lint``. ``gpu`` (cupy + torch CUDA) and ``bench`` run only when named.
+``scale`` (the multi-process and multi-device tests, marked ``scale``) and ``lint``.
+``gpu`` (cupy + torch CUDA) and ``bench`` run only when named.
 """
 
 from __future__ import annotations
