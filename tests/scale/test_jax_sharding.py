@@ -111,3 +111,19 @@ def test_the_normalisers_are_not_trivial() -> None:
     ]
     assert dens[0] != dens[1]
     assert np.all(dens)
+
+
+def test_the_shard_map_example_runs() -> None:
+    """``examples/scale_jax.py`` trains with the global mean and checks it (it asserts)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    env.pop("XLA_FLAGS", None)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "scale_jax.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "mean of the devices' means (wrong)" in run.stdout
