@@ -110,7 +110,7 @@ def _documented_coupled() -> set[str]:
     """The loss names in the "not shardable" list of ``docs/scale.md``."""
     text = (ROOT / "docs" / "scale.md").read_text()
     block = text.split("<!-- not-shardable -->")[1].split("<!-- /not-shardable -->")[0]
-    return set(re.findall(r"`([a-z_0-9]+)", block))
+    return set(re.findall(r"`([a-z_0-9]+)`", block))
 
 
 def test_docs_list_the_losses_that_are_not_shardable_by_default() -> None:

@@ -52,10 +52,16 @@ EXPLICIT_REFUSED = {
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("jax") / "sharded.json"
+    _python("-m", "tests.scale._jax_sharded", str(out))
+    return dict(json.loads(out.read_text()))
+
+
+def _python(*args: str) -> str:
+    """Run Python in a fresh process (it sets its own ``XLA_FLAGS``); its stdout."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
     env.pop("XLA_FLAGS", None)
     run = subprocess.run(
-        [sys.executable, "-m", "tests.scale._jax_sharded", str(out)],
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -63,7 +69,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         timeout=DEADLINE,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    return dict(json.loads(out.read_text()))
+    return run.stdout
 
 
 def _equal(result: Any, what: str) -> None:
@@ -115,15 +121,5 @@ def test_the_normalisers_are_not_trivial() -> None:
 
 def test_the_shard_map_example_runs() -> None:
     """``examples/scale_jax.py`` trains with the global mean and checks it (it asserts)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
-    env.pop("XLA_FLAGS", None)
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "scale_jax.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "mean of the devices' means (wrong)" in run.stdout
+    out = _python(str(ROOT / "examples" / "scale_jax.py"))
+    assert "mean of the devices' means (wrong)" in out
