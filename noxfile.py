@@ -62,7 +62,10 @@ def scale(session: nox.Session) -> None:
     sharded over two host devices (a fresh process with ``XLA_FLAGS``)."""
     session.install("-e", ".[test]", TORCH_CPU, "jax", "dask[array]", "distributed")
     env = {"ANYLOSS_BACKENDS": "numpy,torch,jax,dask"}
-    session.run("pytest", "-q", "-p", "no:cacheprovider", "-m", "scale", *session.posargs, env=env)
+    # one file per xdist worker: the JAX process compiles while the dask cluster computes
+    session.run(
+        *PYTEST, "--dist", "loadfile", "-m", "scale", "tests/scale", *session.posargs, env=env
+    )
 
 
 @nox.session
