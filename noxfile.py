@@ -2,8 +2,9 @@
 
 Plain ``nox`` runs the default sessions: ``tests`` for each CPU backend (each in its own
 environment holding only that backend, proving none is required), ``consistency`` (every
-CPU backend and the native references in one environment, plus ``anyloss check``) and
-``lint``. ``gpu`` (cupy + torch CUDA) and ``bench`` run only when named.
+CPU backend and the native references in one environment, plus ``anyloss check``),
+``scale`` (the multi-process and multi-device tests, marked ``scale``) and ``lint``.
+``gpu`` (cupy + torch CUDA) and ``bench`` run only when named.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["tests", "consistency", "lint"]
+nox.options.sessions = ["tests", "consistency", "scale", "lint"]
 nox.options.reuse_existing_virtualenvs = False
 
 # torch is pinned to the CPU build these machines carry; an unpinned torch pulls a
@@ -35,7 +36,11 @@ def tests(session: nox.Session, backend: str) -> None:
     """The matrix on one backend, in an environment that has only that backend."""
     session.install("-e", ".[test]", *BACKENDS[backend])
     session.run(
-        *PYTEST, "-m", "not consistency", *session.posargs, env={"ANYLOSS_BACKENDS": backend}
+        *PYTEST,
+        "-m",
+        "not consistency and not scale",
+        *session.posargs,
+        env={"ANYLOSS_BACKENDS": backend},
     )
 
 
@@ -48,6 +53,19 @@ def consistency(session: nox.Session) -> None:
     session.run(*PYTEST, "-m", "consistency", *session.posargs, env=env)
     session.run(*PYTEST, "tests/test_native.py", env=env)
     session.run("anyloss", "check", env=env)
+
+
+@nox.session
+def scale(session: nox.Session) -> None:
+    """Scale-out, each test bounded in time: dask.distributed (a LocalCluster of processes
+    with a memory limit), torch.distributed (two gloo processes on 127.0.0.1) and JAX
+    sharded over two host devices (a fresh process with ``XLA_FLAGS``)."""
+    session.install("-e", ".[test]", TORCH_CPU, "jax", "dask[array]", "distributed")
+    env = {"ANYLOSS_BACKENDS": "numpy,torch,jax,dask"}
+    # one file per xdist worker: the JAX process compiles while the dask cluster computes
+    session.run(
+        *PYTEST, "--dist", "loadfile", "-m", "scale", "tests/scale", *session.posargs, env=env
+    )
 
 
 @nox.session

@@ -11,6 +11,7 @@ from __future__ import annotations
 from . import binary, classification, embedding, regression, robust, segmentation
 from ._registry import Loss, available, get
 from ._settings import portable, set_value_checks, value_checks
+from ._shards import mean_denominator, mean_parts, shardable
 from .binary import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .embedding import *  # noqa: F403
@@ -24,8 +25,11 @@ __all__ = [
     "Loss",
     "available",
     "get",
+    "mean_denominator",
+    "mean_parts",
     "portable",
     "set_value_checks",
+    "shardable",
     "value_checks",
     *regression.__all__,
     *classification.__all__,

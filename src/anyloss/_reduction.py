@@ -5,10 +5,37 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["reduce"]
+from array_api_compat import device
+
+__all__ = ["MeanParts", "reduce"]
 
 
-def reduce(loss: Any, reduction: str, xp: Any, *, normalizer: Any = None) -> Any:
+class MeanParts:
+    """A ``reduction`` for :func:`anyloss.mean_parts`: the sum, and the mean's denominator.
+
+    ``reduce`` returns the sum (what ``"sum"`` returns) and records in ``denominator``
+    what ``"mean"`` would divide it by: the ``normalizer`` where the loss gives one, else
+    the element count. So each loss states its normaliser once, in its call to
+    ``reduce``, and the mean and its parts cannot drift apart. The denominator is at least
+    float32 (bfloat16 counts exactly only to 256).
+    """
+
+    __slots__ = ("denominator",)
+
+    def __init__(self) -> None:
+        self.denominator: Any = None
+
+    def record(self, loss: Any, xp: Any, normalizer: Any) -> Any:
+        dtype = xp.float32 if xp.finfo(loss.dtype).bits < 32 else loss.dtype
+        if normalizer is None:
+            normalizer = xp.asarray(math.prod(loss.shape), dtype=dtype, device=device(loss))
+        elif normalizer.dtype != dtype:
+            normalizer = xp.astype(normalizer, dtype)
+        self.denominator = normalizer
+        return xp.sum(loss)
+
+
+def reduce(loss: Any, reduction: str | MeanParts, xp: Any, *, normalizer: Any = None) -> Any:
     """Reduce an unreduced loss array.
 
     Parameters
@@ -24,6 +51,8 @@ def reduce(loss: Any, reduction: str, xp: Any, *, normalizer: Any = None) -> Any
         Optional array: the denominator of ``"mean"``. Where it is 0 (every element
         ignored or masked), ``"mean"`` returns 0 with a zero gradient, not NaN.
     """
+    if isinstance(reduction, MeanParts):
+        return reduction.record(loss, xp, normalizer)
     if reduction == "none":
         return loss
     if reduction == "sum":

@@ -26,6 +26,8 @@ Example = Callable[[np.random.Generator], tuple[tuple[Any, ...], dict[str, Any]]
 """``example(rng) -> (arrays, kwargs)``: float64/int64 NumPy inputs for a loss."""
 
 F = TypeVar("F", bound=Callable[..., Any])
+Coupling = Callable[[Mapping[str, Any], int], bool]
+"""``coupled(hyperparameters, ndim)``: the loss couples the indices of axis 0."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class LossSpec:
     """Differentiable inputs: positions of array arguments, or names of array keywords."""
     scalars: tuple[str, ...] = ()
     """Positional arguments that may also be a Python number (all others must be arrays)."""
+    coupled: bool | Coupling = False
+    """Whether the loss at one index of axis 0 depends on other indices of axis 0:
+    ``coupled(hyperparameters, ndim)`` (defaults filled in, ``ndim`` of the first input).
+    Then sums over shards of the batch do not add up to the mean."""
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
@@ -72,8 +78,14 @@ def loss(
     rules: Mapping[str, Rule] | None = None,
     wrt: tuple[int | str, ...] = (0,),
     scalars: tuple[str, ...] = (),
+    coupled: bool | Coupling = False,
 ) -> Callable[[F], F]:
-    """Register a public loss and validate its hyperparameters on every call."""
+    """Register a public loss and validate its hyperparameters on every call.
+
+    ``coupled`` marks a loss whose per-sample values depend on the rest of the batch
+    (``True``, or a predicate of the hyperparameters and the input's ``ndim``); see
+    :func:`anyloss.shardable`.
+    """
 
     def decorate(fn: F) -> F:
         name = fn.__name__
@@ -81,7 +93,9 @@ def loss(
             raise RuntimeError(f"loss {name!r}: unknown family {family!r}")
         if name in _REGISTRY:
             raise RuntimeError(f"loss {name!r} is registered twice")
-        spec_ = LossSpec(name, family, fn, example, dict(rules or {}), wrt, scalars)
+        spec_ = LossSpec(
+            name, family, fn, example, dict(rules or {}), wrt, scalars=scalars, coupled=coupled
+        )
         body = _native_or_portable(name, fn)
 
         @functools.wraps(fn)

@@ -191,7 +191,7 @@ def _weighted_reduce(
     """Reduce class-index losses: "mean" divides by the sum of the kept target weights."""
     if keep is not None:
         per_sample = xp.where(keep, per_sample, xp.zeros_like(per_sample))
-    if reduction != "mean" or (keep is None and target_weight is None):
+    if reduction in ("none", "sum") or (keep is None and target_weight is None):
         return reduce(per_sample, reduction, xp)
     if target_weight is None:
         target_weight = xp.ones_like(per_sample)

@@ -118,6 +118,11 @@ def _unit(x: Any, epsilon: float, xp: Any, *, axis: int) -> Any:
 # --- losses --------------------------------------------------------------------------------
 
 
+def _one_vector(hyperparameters: Any, ndim: int) -> bool:
+    """Coupling rule: a 1-D input is one vector, its axis 0 the feature axis."""
+    return ndim < 2
+
+
 @loss(
     "embedding",
     example=arrays(uniform(6, 5, high=2.0), binary(6, 5), margin=1.0),
@@ -165,6 +170,7 @@ def contrastive(d: Any, target: Any, *, margin: float = 1.0, reduction: str = "m
         "swap": boolean,
     },
     wrt=(0, 1, 2),
+    coupled=_one_vector,
 )
 def triplet_margin(
     anchor: Any,
@@ -241,6 +247,7 @@ def _pair_inputs(x1: Any, x2: Any, target: Any) -> tuple[Namespace, Any, Any, An
     example=arrays(normal(8, 5), normal(8, 5), signs(8)),
     rules={"margin": in_interval(-1.0, 1.0)},
     wrt=(0, 1),
+    coupled=_one_vector,
 )
 def cosine_embedding(
     x1: Any, x2: Any, target: Any, *, margin: float = 0.0, reduction: str = "mean"
@@ -425,6 +432,7 @@ def _masked_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
     "embedding",
     example=arrays(normal(8, 4), integers(8, high=3), temperature=0.5),
     rules={"temperature": greater_than(0.0)},
+    coupled=True,  # every embedding is a negative of every other
 )
 def ntxent(
     embeddings: Any, labels: Any, *, temperature: float = 0.07, reduction: str = "mean"

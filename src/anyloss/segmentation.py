@@ -471,7 +471,10 @@ def _check_binary(x: Any, xp: Any) -> None:
 
 
 @loss(
-    "segmentation", example=arrays(normal(2, 4, 5), binary(2, 4, 5)), rules={"per_image": boolean}
+    "segmentation",
+    example=arrays(normal(2, 4, 5), binary(2, 4, 5)),
+    rules={"per_image": boolean},
+    coupled=lambda hp, ndim: not hp["per_image"],  # one sort over every pixel of the batch
 )
 def lovasz_hinge(
     pred: Any,
@@ -529,6 +532,7 @@ def lovasz_hinge(
     "segmentation",
     example=arrays(simplex(2, 3, 4, 3), integers(2, 3, 4, high=3)),
     rules={"axis": _integer},
+    coupled=True,  # one sort per class over every pixel of the batch
 )
 def lovasz_softmax(
     pred: Any,
