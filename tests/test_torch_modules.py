@@ -203,3 +203,12 @@ def test_torch_compile_autograd_with_buffer() -> None:
     (g_compiled,) = torch.autograd.grad(compiled, logits)
     assert torch.allclose(compiled, eager, rtol=1e-5, atol=0)
     assert torch.allclose(g_compiled, g_eager, rtol=1e-5, atol=1e-7)
+
+
+def test_int32_class_indices() -> None:
+    """int32 labels (what Keras hands back, or a user's) work where torch's gather needs int64."""
+    rng = np.random.default_rng(0)
+    scores, labels = torch_tensor(rng.standard_normal((6, 4))), torch.tensor([0, 3, 1, 2, 2, 0])
+    for loss in ("multi_margin", "cross_entropy", "nll", "softmax_focal"):
+        fn = getattr(anyloss, loss)
+        assert torch.equal(fn(scores, labels.to(torch.int32)), fn(scores, labels)), loss

@@ -11,12 +11,21 @@ torch spells the same loss its own way (``binary_cross_entropy`` -> ``BCELoss``)
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 from ._registry import Loss, spec
 
-__all__ = ["NAMES", "WORDS", "array_arguments", "bind", "class_name", "class_names", "docstring"]
+__all__ = [
+    "NAMES",
+    "WORDS",
+    "array_arguments",
+    "bind",
+    "class_name",
+    "class_names",
+    "docstring",
+    "publish",
+]
 
 WORDS: dict[str, str] = {
     "mse": "MSE",
@@ -96,3 +105,11 @@ def docstring(loss: str, header: str) -> str:
     """``header`` followed by the docstring of the loss function (dedented)."""
     body = inspect.cleandoc(spec(loss).fn.__doc__ or "")
     return f"{header}\n\n{body}\n"
+
+
+def publish(namespace: MutableMapping[str, Any], classes: Iterable[type], *names: str) -> list[str]:
+    """Put generated ``classes`` into a module's ``namespace``; return its ``__all__``
+    (``names`` first, then the classes' names, sorted)."""
+    classes = list(classes)
+    namespace.update({cls.__name__: cls for cls in classes})
+    return [*names, *sorted(cls.__name__ for cls in classes)]

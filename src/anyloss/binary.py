@@ -35,7 +35,9 @@ from ._validation import (
     in_interval,
     one_of,
     optional,
+    swapped_hint,
 )
+from .classification import _index_dtype
 
 __all__ = [
     "binary_cross_entropy",
@@ -490,7 +492,10 @@ def _class_indices(target: Any, pred: Any, ax: int, xp: Any) -> None:
     """``target`` holds integer class indices, one per sample of ``pred`` (``axis`` removed)."""
     want = tuple(pred.shape[:ax]) + tuple(pred.shape[ax + 1 :])
     if not xp.isdtype(target.dtype, "integral"):
-        raise TypeError(f"target must hold integer class indices; got dtype {target.dtype}")
+        raise TypeError(
+            f"target must hold integer class indices; got dtype {target.dtype}"
+            f"{swapped_hint(pred, target)}"
+        )
     if tuple(target.shape) != want:
         raise ValueError(
             f"target must have pred's shape without the class axis {ax}: pred "
@@ -554,7 +559,8 @@ def multi_margin(
     _class_indices(target, s, ax, xp)
     classes = s.shape[ax]
     w = None if weight is None else _class_weight(weight, s.ndim, ax, classes, ns)
-    index = xp.expand_dims(target, axis=ax)
+    labels = xp.astype(target, _index_dtype(xp, ns.device), copy=False)  # torch: int32 fails
+    index = xp.expand_dims(labels, axis=ax)
     s_true = take_along_axis(s, index, xp, axis=ax)
     terms = relu(margin + (s - s_true), xp)  # the true class gives exactly `margin`
     own = relu(margin + xp.zeros((), dtype=ns.dtype, device=ns.device), xp)

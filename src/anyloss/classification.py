@@ -37,6 +37,7 @@ from ._validation import (
     in_interval,
     is_eager,
     optional,
+    swapped_hint,
 )
 
 __all__ = [
@@ -102,7 +103,7 @@ def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
         hint = " (integer labels need an integer dtype)" if t_shape == index_shape else ""
         raise ValueError(
             f"probability target must have the logits' shape: logits {fmt_shape(shape)}, "
-            f"target {fmt_shape(t_shape)}{hint}"
+            f"target {fmt_shape(t_shape)}{hint}{swapped_hint(logits, target)}"
         )
     return False
 

@@ -27,6 +27,7 @@ from ._validation import (
     greater_than,
     in_interval,
     is_eager,
+    swapped_hint,
 )
 
 __all__ = [
@@ -458,7 +459,10 @@ def ntxent(
     ns = resolve(embeddings, labels)
     xp = ns.xp
     if embeddings.ndim != 2:
-        raise ValueError(f"embeddings must be (N, D); got shape {fmt_shape(embeddings.shape)}")
+        raise ValueError(
+            f"embeddings must be (N, D); got shape {fmt_shape(embeddings.shape)}"
+            f"{swapped_hint(embeddings, labels)}"
+        )
     n = embeddings.shape[0]
     _check_target_shape(
         labels, (n,), "labels", f"one label per row of embeddings {fmt_shape(embeddings.shape)}"

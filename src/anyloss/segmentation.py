@@ -36,6 +36,7 @@ from ._validation import (
     fmt_shape,
     greater_than,
     is_eager,
+    swapped_hint,
 )
 
 __all__ = [
@@ -572,6 +573,7 @@ def lovasz_softmax(
         raise ValueError(
             f"target must have pred's shape without axis {axis}; got pred "
             f"{fmt_shape(pred.shape)} and target {fmt_shape(target.shape)}"
+            f"{swapped_hint(pred, target)}"
         )
     if not xp.isdtype(target.dtype, "integral"):
         raise TypeError(

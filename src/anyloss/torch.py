@@ -39,6 +39,7 @@ from ._frameworks import (
     class_names,
     docstring,
     hyperparameter_signature,
+    publish,
 )
 from ._registry import available, spec
 
@@ -135,14 +136,9 @@ LOSS_MODULES: dict[str, type[LossModule]] = {
 }
 """Loss name -> its generated module class."""
 
-globals().update({cls.__name__: cls for cls in LOSS_MODULES.values()})
-
-__all__ = [
-    "LOSS_MODULES",
-    "AdaptiveLossFunction",
-    "LossModule",
-    *sorted(cls.__name__ for cls in LOSS_MODULES.values()),
-]
+__all__ = publish(
+    globals(), LOSS_MODULES.values(), "LOSS_MODULES", "AdaptiveLossFunction", "LossModule"
+)
 
 
 def __getattr__(name: str) -> type[LossModule]:
