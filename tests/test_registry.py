@@ -54,3 +54,19 @@ def test_import_pulls_in_no_optional_backend() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_every_loss_is_typed_with_array_and_reduction() -> None:
+    """``scripts/type_signatures.py`` has run over every loss (re-run it after adding one)."""
+    import inspect
+
+    for name in anyloss.available():
+        sig = inspect.signature(spec(name).fn)
+        assert sig.parameters["reduction"].annotation == "Reduction", name
+        assert sig.return_annotation == "Array", name
+
+
+def test_package_is_typed() -> None:
+    from importlib.resources import files
+
+    assert files("anyloss").joinpath("py.typed").is_file()
