@@ -17,6 +17,7 @@ from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import relu, safe_sqrt
 from ._reduction import reduce
 from ._registry import loss
+from ._types import Array, Reduction
 from ._validation import (
     at_least,
     boolean,
@@ -122,7 +123,9 @@ def _unit(x: Any, epsilon: float, xp: Any, *, axis: int) -> Any:
     example=arrays(uniform(6, 5, high=2.0), binary(6, 5), margin=1.0),
     rules={"margin": at_least(0.0)},
 )
-def contrastive(d: Any, target: Any, *, margin: float = 1.0, reduction: str = "mean") -> Any:
+def contrastive(
+    d: Array, target: Array, *, margin: float = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Contrastive loss on distances: pull similar pairs together, push others past ``margin``.
 
     .. math:: \ell = y\,d^2 + (1 - y)\,\max(0, m - d)^2
@@ -161,16 +164,16 @@ def contrastive(d: Any, target: Any, *, margin: float = 1.0, reduction: str = "m
     wrt=(0, 1, 2),
 )
 def triplet_margin(
-    anchor: Any,
-    positive: Any,
-    negative: Any,
+    anchor: Array,
+    positive: Array,
+    negative: Array,
     *,
     margin: float = 1.0,
     p: float = 2.0,
     eps: float = 1e-6,
     swap: bool = False,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Triplet margin loss: the positive must be closer to the anchor than the negative.
 
     .. math:: \ell = \max\big(0,\ m + d(a, p) - d(a, n)\big),\qquad
@@ -237,8 +240,8 @@ def _pair_inputs(x1: Any, x2: Any, target: Any) -> tuple[Namespace, Any, Any, An
     wrt=(0, 1),
 )
 def cosine_embedding(
-    x1: Any, x2: Any, target: Any, *, margin: float = 0.0, reduction: str = "mean"
-) -> Any:
+    x1: Array, x2: Array, target: Array, *, margin: float = 0.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Cosine embedding loss: similar pairs align, dissimilar ones stay below ``margin``.
 
     .. math:: \ell = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\
@@ -291,8 +294,8 @@ def cosine_embedding(
     wrt=(0, 1),
 )
 def margin_ranking(
-    x1: Any, x2: Any, target: Any, *, margin: float = 0.0, reduction: str = "mean"
-) -> Any:
+    x1: Array, x2: Array, target: Array, *, margin: float = 0.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Margin ranking loss: ``x1`` should rank above ``x2`` where ``y = 1``, below where ``-1``.
 
     .. math:: \ell = \max\big(0,\ -y\,(x_1 - x_2) + m\big)
@@ -327,8 +330,8 @@ def margin_ranking(
     rules={"margin": at_least(0.0)},
 )
 def hinge_embedding(
-    distances: Any, target: Any, *, margin: float = 1.0, reduction: str = "mean"
-) -> Any:
+    distances: Array, target: Array, *, margin: float = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Hinge embedding loss on distances: small for similar pairs, beyond ``margin`` otherwise.
 
     .. math:: \ell = \begin{cases} d & y = 1 \\ \max(0, m - d) & y = -1 \end{cases}
@@ -360,7 +363,9 @@ def hinge_embedding(
 
 
 @loss("embedding", example=arrays(normal(6, 5), normal(6, 5)))
-def cosine_similarity(pred: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
+def cosine_similarity(
+    pred: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
+) -> Array:
     r"""Negative cosine similarity along ``axis`` (so that minimising aligns the vectors).
 
     .. math:: \ell = -\sum_i \frac{p_i}{\max(\lVert p\rVert, \epsilon)}
@@ -420,8 +425,8 @@ def _masked_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
     rules={"temperature": greater_than(0.0)},
 )
 def ntxent(
-    embeddings: Any, labels: Any, *, temperature: float = 0.07, reduction: str = "mean"
-) -> Any:
+    embeddings: Array, labels: Array, *, temperature: float = 0.07, reduction: Reduction = "mean"
+) -> Array:
     r"""Normalised temperature-scaled cross entropy (NT-Xent, the SimCLR loss).
 
     With :math:`s_{ik} = \cos(e_i, e_k) / \tau`, every positive pair ``(i, j)`` (same
