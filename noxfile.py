@@ -70,8 +70,9 @@ def scale(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format) and mypy on the package."""
-    session.install("ruff", "mypy", "numpy", "array-api-compat")
+    """ruff (lint and format), mypy on the package, and the types a user sees: mypy on
+    ``tests/typecheck/user_script.py`` (``assert_type`` of results on torch tensors)."""
+    session.install("ruff", "mypy", "numpy", "array-api-compat", TORCH_CPU)
     session.run(
         "ruff",
         "check",
@@ -96,6 +97,7 @@ def lint(session: nox.Session) -> None:
         "conftest.py",
     )
     session.run("mypy")
+    session.run("mypy", "tests/typecheck/user_script.py", env={"MYPYPATH": "src"})
 
 
 @nox.session

@@ -49,8 +49,24 @@ def test_get_binds_hyperparameters_repr_and_pickle() -> None:
 def test_import_pulls_in_no_optional_backend() -> None:
     code = (
         "import sys, anyloss; "
-        "bad = [m for m in ('torch', 'jax', 'dask', 'cupy', 'array_api_strict', 'scipy') "
+        "bad = [m for m in ('torch', 'jax', 'dask', 'cupy', 'array_api_strict', 'scipy', 'keras') "
         "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_every_loss_is_typed_with_array_and_reduction() -> None:
+    """``scripts/type_signatures.py`` has run over every loss (re-run it after adding one)."""
+    import inspect
+
+    for name in anyloss.available():
+        sig = inspect.signature(spec(name).fn)
+        assert sig.parameters["reduction"].annotation == "Reduction", name
+        assert sig.return_annotation == "Array", name
+
+
+def test_package_is_typed() -> None:
+    from importlib.resources import files
+
+    assert files("anyloss").joinpath("py.typed").is_file()

@@ -4,8 +4,12 @@ For each loss, the registry's example inputs are run on each backend in float32 
 float64; the value (every reduction) is compared with the float64 NumPy result, and
 where the backend has autograd (torch, jax) the gradient is compared with central
 finite differences of the float64 NumPy loss. The table shows the largest deviation
-(``anyloss._tolerance.deviation``) per loss and backend; the exit status is 1 if any
-exceeds the tolerance of its dtype.
+(``anyloss._tolerance.deviation``) per loss and backend, under a legend that explains
+the columns and prints the tolerances. The exit status is 1 if any deviation exceeds the
+tolerance of its dtype, 2 if a backend named with ``--backend`` cannot be used (which
+and why go to stderr). Without ``--backend``: numpy and every other backend installed
+here (the CPU ones that are not are named under the table). A check that runs longer
+than a few seconds reports its progress on stderr.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -140,30 +145,101 @@ def _fmt(x: float | None) -> str:
     return "0" if x == 0 else f"{x:.0e}" if math.isfinite(x) else "inf"
 
 
-def _backends(names: Sequence[str]) -> tuple[list[Any], list[str]]:
+def _backends(names: Sequence[str]) -> tuple[list[Any], dict[str, str]]:
+    """The adapters of ``names`` that can run here, and why each other one cannot."""
     from ._backends import make_backend
 
-    found, missing = [], []
+    found, missing = [], {}
     for n in names:
         try:
             found.append(make_backend(n))
         except ImportError as exc:
-            missing.append(f"{n} ({exc.__class__.__name__}: {exc})".split("\n")[0])
+            missing[n] = f"{exc.__class__.__name__}: {exc}".split("\n")[0]
     return found, missing
 
 
-def run(backend_names: Sequence[str], losses: Sequence[str], out: Any = sys.stdout) -> int:
-    """Print the table; return the exit status (1 if any deviation exceeds tolerance)."""
+def _legend(out: Any) -> None:
+    from ._tolerance import TOLERANCES
+
+    tol = {d: TOLERANCES[d] for d in DTYPES}
+    fd = TOLERANCES["finite-difference"].grad
+    lines = [
+        "Each cell: value / gradient, the largest deviation from float64 NumPy over",
+        f"{' and '.join(DTYPES)} and the reductions {', '.join(REDUCTIONS)}.",
+        "  value     the loss on that backend vs the float64 NumPy loss",
+        "  gradient  autograd (torch, jax) vs central finite differences of the float64",
+        "            NumPy loss; '-' where the backend has no autograd",
+        "  deviation max |a - b| / max(|b|, 1e-3 max|b|); '!' marks one over tolerance",
+        "Tolerances (the largest deviation allowed):",
+        *(f"  {d:<9} value {t.value:.0e}  gradient {t.grad:.0e}" for d, t in tol.items()),
+        f"  (a gradient may also deviate by the finite-difference error {fd:.0e})",
+        "",
+    ]
+    print("\n".join(lines), file=out)
+
+
+class _Progress:
+    """``anyloss check: 12/48 losses, 7 s`` on stderr once a check has run ``after``
+    seconds: rewritten in place on a terminal, a line every ``after`` seconds otherwise."""
+
+    def __init__(self, total: int, after: float) -> None:
+        self.total, self.after = total, after
+        self.start = self.last = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.start < self.after or (not self.tty and now - self.last < self.after):
+            return
+        self.last, self.shown = now, True
+        text = f"anyloss check: {done}/{self.total} losses, {now - self.start:.0f} s"
+        print(("\r" + text) if self.tty else text, end="" if self.tty else "\n", file=sys.stderr)
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown and self.tty:
+            print(file=sys.stderr)
+
+
+PROGRESS_AFTER = 3.0
+"""Seconds after which ``anyloss check`` reports its progress on stderr."""
+
+
+def run(
+    backend_names: Sequence[str],
+    losses: Sequence[str],
+    out: Any = None,
+    *,
+    optional: Sequence[str] = (),
+    quiet_missing: Sequence[str] = (),
+) -> int:
+    """Print the table (on ``out``, default stdout); return the exit status.
+
+    ``backend_names`` must all be usable: one that is not prints which and why on
+    stderr and returns 2 (nothing is checked). ``optional`` backends are checked where
+    found; the missing ones are named below the table, except ``quiet_missing`` ones
+    (the GPU backends nobody asked for). Otherwise 1 if any deviation exceeds its
+    tolerance, else 0.
+    """
+    out = sys.stdout if out is None else out
     backends, missing = _backends(backend_names)
+    if missing:
+        for name, why in missing.items():
+            print(
+                f"anyloss check: backend {name!r} was asked for but cannot be used: {why}",
+                file=sys.stderr,
+            )
+        return 2
+    extra, not_found = _backends(optional)
+    backends += extra
     width = max(len(n) for n in losses) + 2
     cell = 17
-    print(
-        "Largest deviation from float64 NumPy (value / gradient vs finite differences),", file=out
-    )
-    print("worst over float32 and float64 and every reduction; '!' exceeds tolerance.\n", file=out)
+    _legend(out)
     print("loss".ljust(width) + "".join(b.name.ljust(cell) for b in backends), file=out)
     failures = 0
-    for name in losses:
+    progress = _Progress(len(losses), PROGRESS_AFTER)
+    for done, name in enumerate(losses, 1):
         ref = _reference(name)
         cells = []
         for b in backends:
@@ -177,18 +253,26 @@ def run(backend_names: Sequence[str], losses: Sequence[str], out: Any = sys.stdo
                 print(f"  {name} on {b.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 failures += 1
         print(name.ljust(width) + "".join(c.ljust(cell) for c in cells), file=out)
+        progress.update(done)
+    progress.close()
     print(
-        f"\n{len(losses)} losses x {len(backends)} backends: "
+        f"\n{len(losses)} losses x {len(backends)} backends "
+        f"({', '.join(b.name for b in backends)}): "
         f"{'all within tolerance' if not failures else f'{failures} FAILED'}",
         file=out,
     )
-    if missing:
-        print("not checked (not installed or no device): " + "; ".join(missing), file=out)
+    shown = {n: why for n, why in not_found.items() if n not in quiet_missing}
+    if shown:
+        print(
+            "not checked (not installed here): "
+            + "; ".join(f"{n} ({why})" for n, why in shown.items()),
+            file=out,
+        )
     return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ._backends import BACKENDS
+    from ._backends import BACKENDS, CPU_BACKENDS, GPU_BACKENDS
     from ._registry import available
 
     parser = argparse.ArgumentParser(prog="anyloss check", description=__doc__.split("\n")[0])
@@ -196,7 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--backend",
         action="append",
         choices=list(BACKENDS),
-        help="backend to check (repeatable); default: every one",
+        help="backend to check (repeatable; one that cannot be used is an error, exit 2); "
+        "default: numpy and every other backend installed here",
     )
     parser.add_argument(
         "--loss",
@@ -206,4 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("JAX_ENABLE_X64", "1")
-    return run(args.backend or list(BACKENDS), args.loss or list(available()))
+    losses = args.loss or list(available())
+    if args.backend:
+        return run(list(dict.fromkeys(args.backend)), losses)
+    # by default: numpy (a core dependency), and every other backend that is installed
+    others = [n for n in (*CPU_BACKENDS, *GPU_BACKENDS) if n != "numpy"]
+    return run(["numpy"], losses, optional=others, quiet_missing=GPU_BACKENDS)

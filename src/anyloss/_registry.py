@@ -8,6 +8,7 @@ rules its hyperparameters obey and an example-input generator (used by
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 from collections.abc import Callable, Mapping
@@ -134,11 +135,16 @@ def available(family: str | None = None) -> tuple[str, ...]:
 
 
 def spec(name: str) -> LossSpec:
-    """The registry entry of ``name``; ``KeyError`` lists the valid names."""
+    """The registry entry of ``name``; ``KeyError`` suggests close names (or lists all)."""
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise KeyError(f"no loss named {name!r}; available: {', '.join(available())}") from None
+        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3, cutoff=0.6)
+        if close:
+            hint = f"did you mean {' or '.join(map(repr, close))}? (anyloss.available() lists all)"
+        else:
+            hint = f"available: {', '.join(available())}"
+        raise KeyError(f"no loss named {name!r}; {hint}") from None
 
 
 class Loss:

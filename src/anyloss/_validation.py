@@ -34,6 +34,7 @@ __all__ = [
     "is_eager",
     "one_of",
     "optional",
+    "swapped_hint",
     "weights",
 ]
 
@@ -68,6 +69,17 @@ def check_same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:
             f"{name_a} and {name_b} must have the same shape; got {name_a} "
             f"{fmt_shape(a.shape)} and {name_b} {fmt_shape(b.shape)}"
         )
+
+
+def swapped_hint(first: Any, second: Any) -> str:
+    """A note for a shape error when the target (``second``) has more dimensions than the
+    prediction (``first``): the usual sign of Keras's ``loss(y_true, y_pred)`` order."""
+    if len(second.shape) <= len(first.shape):
+        return ""
+    return (
+        "; the arguments look swapped: anyloss losses take (prediction, target), Keras "
+        "calls loss(y_true, y_pred): use the losses of anyloss.keras in model.compile"
+    )
 
 
 def check_axis(axis: int, ndim: int, name: str = "axis") -> int:

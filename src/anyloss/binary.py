@@ -24,6 +24,7 @@ from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, relu, softplus
 from ._reduction import reduce
 from ._registry import loss
+from ._types import Array, Reduction
 from ._validation import (
     at_least,
     check_axis,
@@ -36,6 +37,7 @@ from ._validation import (
     is_eager,
     one_of,
     optional,
+    swapped_hint,
     weights,
 )
 
@@ -198,8 +200,8 @@ _SCORES = arrays(normal(6, 5, scale=1.5), signs(6, 5))
 
 @loss("classification", example=_PROBS, rules={"weight": _WEIGHT})
 def binary_cross_entropy(
-    pred: Any, target: Any, *, weight: Any = None, reduction: str = "mean"
-) -> Any:
+    pred: Array, target: Array, *, weight: Any = None, reduction: Reduction = "mean"
+) -> Array:
     r"""Binary cross-entropy on probabilities, with torch's log clamp.
 
     .. math:: \ell = -w\,\big[t \max(\log p, -100) + (1 - t)\max(\log(1 - p), -100)\big]
@@ -241,13 +243,13 @@ def binary_cross_entropy(
 
 @loss("classification", example=_LOGITS, rules={"weight": _WEIGHT, "pos_weight": _WEIGHT})
 def binary_cross_entropy_with_logits(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     weight: Any = None,
     pos_weight: Any = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Binary cross-entropy on logits.
 
     .. math:: \ell = w\,\big[w_+\, t \operatorname{softplus}(-z)
@@ -299,13 +301,13 @@ def binary_cross_entropy_with_logits(
     rules={"alpha": optional(in_interval(0.0, 1.0)), "gamma": at_least(0.0)},
 )
 def sigmoid_focal(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     alpha: float | None = 0.25,
     gamma: float = 2.0,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Sigmoid focal loss on logits.
 
     .. math:: \ell = \alpha_t\,(1 - p_t)^\gamma\,\mathrm{BCE}(z, t),\quad
@@ -356,14 +358,14 @@ def sigmoid_focal(
     },
 )
 def binary_focal(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     gamma: float = 2.0,
     pos_weight: float | None = None,
     label_smoothing: float | None = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Binary focal loss on probabilities, as the focal-loss package computes it.
 
     .. math:: \ell = -\big[t'\,w_+ (1 - p)^\gamma \log p + (1 - t')\,p^\gamma \log(1 - p)\big]
@@ -415,7 +417,7 @@ def binary_focal(
 
 
 @loss("classification", example=_SCORES)
-def hinge(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+def hinge(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Hinge loss, :math:`\ell = \max(0, 1 - t\,s)`, for targets in {-1, +1}.
 
     Matches ``keras.losses.Hinge`` on ±1 targets under ``"mean"`` (Keras also converts
@@ -439,7 +441,7 @@ def hinge(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
 
 
 @loss("classification", example=_SCORES)
-def squared_hinge(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+def squared_hinge(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Squared hinge loss, :math:`\ell = \max(0, 1 - t\,s)^2`, for targets in {-1, +1}.
 
     Matches ``keras.losses.SquaredHinge`` on ±1 targets under ``"mean"`` ({0, 1}
@@ -468,7 +470,9 @@ def squared_hinge(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     example=arrays(normal(6, 5), _one_hot_maker(6, 5)),
     rules={"axis": integer},
 )
-def categorical_hinge(pred: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
+def categorical_hinge(
+    pred: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
+) -> Array:
     r"""Categorical (Crammer–Singer style) hinge loss for one-hot targets, per sample.
 
     .. math:: \ell = \max\big(0,\ 1 + \max_c\,(1 - t_c)\,s_c - \textstyle\sum_c t_c s_c\big)
@@ -506,7 +510,10 @@ def _class_indices(target: Any, pred: Any, ax: int, xp: Any) -> None:
     """``target`` holds integer class indices, one per sample of ``pred`` (``axis`` removed)."""
     want = tuple(pred.shape[:ax]) + tuple(pred.shape[ax + 1 :])
     if not xp.isdtype(target.dtype, "integral"):
-        raise TypeError(f"target must hold integer class indices; got dtype {target.dtype}")
+        raise TypeError(
+            f"target must hold integer class indices; got dtype {target.dtype}"
+            f"{swapped_hint(pred, target)}"
+        )
     if tuple(target.shape) != want:
         raise ValueError(
             f"target must have pred's shape without the class axis {ax}: pred "
@@ -528,15 +535,15 @@ def _class_indices(target: Any, pred: Any, ax: int, xp: Any) -> None:
     },
 )
 def multi_margin(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     axis: int = -1,
     p: int = 1,
     margin: float = 1.0,
     weight: Any = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Multi-class margin loss (Weston–Watkins) for integer class indices, per sample.
 
     .. math:: \ell = \frac{w_y}{C} \sum_{c \ne y} \max(0,\ m - s_y + s_c)^p
@@ -592,7 +599,7 @@ def multi_margin(
 
 
 @loss("classification", example=_SCORES)
-def soft_margin(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+def soft_margin(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Soft-margin (logistic) loss, :math:`\ell = \log(1 + e^{-t s})`, targets in {-1, +1}.
 
     Matches ``torch.nn.functional.soft_margin_loss``, computed as
@@ -619,8 +626,8 @@ def soft_margin(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
 
 @loss("classification", example=_LOGITS, rules={"axis": integer, "weight": _CLASS_WEIGHT})
 def multilabel_soft_margin(
-    pred: Any, target: Any, *, axis: int = -1, weight: Any = None, reduction: str = "mean"
-) -> Any:
+    pred: Array, target: Array, *, axis: int = -1, weight: Any = None, reduction: Reduction = "mean"
+) -> Array:
     r"""Multi-label one-vs-all logistic loss, averaged over classes, per sample.
 
     .. math:: \ell = \frac{1}{C}\sum_c w_c\big[t_c \operatorname{softplus}(-z_c)

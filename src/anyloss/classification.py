@@ -27,6 +27,7 @@ from ._namespace import Namespace, resolve
 from ._primitives import max_along, nan_where, shifted_logsumexp
 from ._reduction import reduce
 from ._registry import loss
+from ._types import Array, Reduction
 from ._validation import (
     Rule,
     at_least,
@@ -38,6 +39,7 @@ from ._validation import (
     integer,
     is_eager,
     optional,
+    swapped_hint,
     weights,
 )
 
@@ -103,7 +105,7 @@ def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
         hint = " (integer labels need an integer dtype)" if t_shape == index_shape else ""
         raise ValueError(
             f"probability target must have the logits' shape: logits {fmt_shape(shape)}, "
-            f"target {fmt_shape(t_shape)}{hint}"
+            f"target {fmt_shape(t_shape)}{hint}{swapped_hint(logits, target)}"
         )
     return False
 
@@ -302,15 +304,15 @@ _LOGITS_LABELS = arrays(normal(6, 5, scale=2.0), integers(6, high=5))
     "classification", example=_LOGITS_LABELS, rules={**_CLASS_RULES, "label_smoothing": _SMOOTHING}
 )
 def cross_entropy(
-    logits: Any,
-    target: Any,
+    logits: Array,
+    target: Array,
     *,
     axis: int = -1,
     weight: Any = None,
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Softmax cross-entropy of logits against class indices or class probabilities.
 
     With :math:`\log p = \operatorname{log\_softmax}(x)` along ``axis``, class weights
@@ -383,14 +385,14 @@ def cross_entropy(
     rules=_CLASS_RULES,
 )
 def nll(
-    log_probs: Any,
-    target: Any,
+    log_probs: Array,
+    target: Array,
     *,
     axis: int = -1,
     weight: Any = None,
     ignore_index: int | None = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Negative log-likelihood of class indices under given log-probabilities.
 
     .. math:: \ell = -w_y \log p_y
@@ -434,14 +436,14 @@ def nll(
     rules={"axis": integer, "eps": _open_interval(0.0, 0.5), "label_smoothing": _SMOOTHING},
 )
 def categorical_cross_entropy(
-    probs: Any,
-    target: Any,
+    probs: Array,
+    target: Array,
     *,
     axis: int = -1,
     eps: float = 1e-7,
     label_smoothing: float = 0.0,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Cross-entropy of predicted probabilities against a one-hot or soft target.
 
     .. math:: \ell = -\sum_c \tilde t_c \log \operatorname{clip}\Big(
@@ -488,16 +490,16 @@ def categorical_cross_entropy(
     rules={**_CLASS_RULES, "gamma": at_least(0.0), "alpha": optional(at_least(0.0))},
 )
 def softmax_focal(
-    logits: Any,
-    target: Any,
+    logits: Array,
+    target: Array,
     *,
     axis: int = -1,
     gamma: float = 2.0,
     alpha: float | None = None,
     weight: Any = None,
     ignore_index: int | None = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Focal loss on a softmax: cross-entropy scaled down where the model is confident.
 
     .. math:: \ell = -\alpha \sum_c w_c\, t_c\, (1 - p_c)^{\gamma} \log p_c
@@ -565,14 +567,14 @@ def softmax_focal(
     rules={"axis": integer, "epsilon": at_least(-1.0), "label_smoothing": _SMOOTHING},
 )
 def poly1_cross_entropy(
-    logits: Any,
-    target: Any,
+    logits: Array,
+    target: Array,
     *,
     axis: int = -1,
     epsilon: float = 2.0,
     label_smoothing: float = 0.0,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Poly-1 loss: cross-entropy plus ``epsilon`` times the first polynomial term.
 
     .. math:: \ell = -\sum_c \tilde t_c \log p_c + \epsilon \sum_c \tilde t_c (1 - p_c),
@@ -624,14 +626,14 @@ def poly1_cross_entropy(
     rules={"axis": integer, "log_pred": boolean, "log_target": boolean},
 )
 def kl_div(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     axis: int = -1,
     log_pred: bool = False,
     log_target: bool = False,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Kullback–Leibler divergence of ``target`` from ``pred``, KL(target ‖ pred).
 
     .. math:: \ell = \sum_c t_c\,(\log t_c - \log p_c), \qquad 0 \log 0 = 0
@@ -724,7 +726,7 @@ def _mixture_term(a: Any, m: Any, xp: Any) -> Any:
 
 
 @loss("classification", example=arrays(simplex(6, 5), simplex(6, 5)), rules={"axis": integer})
-def js_div(pred: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
+def js_div(pred: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean") -> Array:
     r"""Jensen–Shannon divergence (natural log) between two probability vectors.
 
     .. math:: \ell = \tfrac12 \mathrm{KL}(p \,\|\, m) + \tfrac12 \mathrm{KL}(t \,\|\, m),

@@ -18,6 +18,7 @@ from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, relu, safe_sqrt
 from ._reduction import reduce
 from ._registry import loss
+from ._types import Array, Reduction
 from ._validation import (
     at_least,
     boolean,
@@ -29,6 +30,7 @@ from ._validation import (
     in_interval,
     integer,
     is_eager,
+    swapped_hint,
 )
 
 __all__ = [
@@ -128,7 +130,9 @@ def _one_vector(hyperparameters: Any, ndim: int) -> bool:
     example=arrays(uniform(6, 5, high=2.0), binary(6, 5), margin=1.0),
     rules={"margin": at_least(0.0)},
 )
-def contrastive(d: Any, target: Any, *, margin: float = 1.0, reduction: str = "mean") -> Any:
+def contrastive(
+    d: Array, target: Array, *, margin: float = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Contrastive loss on distances: pull similar pairs together, push others past ``margin``.
 
     .. math:: \ell = y\,d^2 + (1 - y)\,\max(0, m - d)^2
@@ -173,16 +177,16 @@ def contrastive(d: Any, target: Any, *, margin: float = 1.0, reduction: str = "m
     coupled=_one_vector,
 )
 def triplet_margin(
-    anchor: Any,
-    positive: Any,
-    negative: Any,
+    anchor: Array,
+    positive: Array,
+    negative: Array,
     *,
     margin: float = 1.0,
     p: float = 2.0,
     eps: float = 1e-6,
     swap: bool = False,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Triplet margin loss: the positive must be closer to the anchor than the negative.
 
     .. math:: \ell = \max\big(0,\ m + d(a, p) - d(a, n)\big),\qquad
@@ -250,8 +254,8 @@ def _pair_inputs(x1: Any, x2: Any, target: Any) -> tuple[Namespace, Any, Any, An
     coupled=_one_vector,
 )
 def cosine_embedding(
-    x1: Any, x2: Any, target: Any, *, margin: float = 0.0, reduction: str = "mean"
-) -> Any:
+    x1: Array, x2: Array, target: Array, *, margin: float = 0.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Cosine embedding loss: similar pairs align, dissimilar ones stay below ``margin``.
 
     .. math:: \ell = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\
@@ -304,8 +308,8 @@ def cosine_embedding(
     wrt=(0, 1),
 )
 def margin_ranking(
-    x1: Any, x2: Any, target: Any, *, margin: float = 0.0, reduction: str = "mean"
-) -> Any:
+    x1: Array, x2: Array, target: Array, *, margin: float = 0.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Margin ranking loss: ``x1`` should rank above ``x2`` where ``y = 1``, below where ``-1``.
 
     .. math:: \ell = \max\big(0,\ -y\,(x_1 - x_2) + m\big)
@@ -340,8 +344,8 @@ def margin_ranking(
     rules={"margin": at_least(0.0)},
 )
 def hinge_embedding(
-    distances: Any, target: Any, *, margin: float = 1.0, reduction: str = "mean"
-) -> Any:
+    distances: Array, target: Array, *, margin: float = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Hinge embedding loss on distances: small for similar pairs, beyond ``margin`` otherwise.
 
     .. math:: \ell = \begin{cases} d & y = 1 \\ \max(0, m - d) & y = -1 \end{cases}
@@ -373,7 +377,9 @@ def hinge_embedding(
 
 
 @loss("embedding", example=arrays(normal(6, 5), normal(6, 5)), rules={"axis": integer})
-def cosine_similarity(pred: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
+def cosine_similarity(
+    pred: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
+) -> Array:
     r"""Negative cosine similarity along ``axis`` (so that minimising aligns the vectors).
 
     .. math:: \ell = -\sum_i \frac{p_i}{\max(\lVert p\rVert, \epsilon)}
@@ -435,8 +441,8 @@ def _masked_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
     coupled=True,  # every embedding is a negative of every other
 )
 def ntxent(
-    embeddings: Any, labels: Any, *, temperature: float = 0.07, reduction: str = "mean"
-) -> Any:
+    embeddings: Array, labels: Array, *, temperature: float = 0.07, reduction: Reduction = "mean"
+) -> Array:
     r"""Normalised temperature-scaled cross entropy (NT-Xent, the SimCLR loss).
 
     With :math:`s_{ik} = \cos(e_i, e_k) / \tau`, every positive pair ``(i, j)`` (same
@@ -474,7 +480,10 @@ def ntxent(
     ns = resolve(embeddings, labels)
     xp = ns.xp
     if embeddings.ndim != 2:
-        raise ValueError(f"embeddings must be (N, D); got shape {fmt_shape(embeddings.shape)}")
+        raise ValueError(
+            f"embeddings must be (N, D); got shape {fmt_shape(embeddings.shape)}"
+            f"{swapped_hint(embeddings, labels)}"
+        )
     n = embeddings.shape[0]
     _check_target_shape(
         labels, (n,), "labels", f"one label per row of embeddings {fmt_shape(embeddings.shape)}"

@@ -14,6 +14,7 @@ from ._namespace import resolve, resolve_floats
 from ._primitives import clamp_min, softplus
 from ._reduction import reduce
 from ._registry import loss
+from ._types import Array, Reduction
 from ._validation import (
     at_least,
     boolean,
@@ -42,7 +43,7 @@ _PAIR = arrays(normal(6, 5), normal(6, 5))
 
 
 @loss("regression", example=_PAIR)
-def mse(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+def mse(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Mean squared error, :math:`\ell = (p - t)^2`.
 
     Matches ``torch.nn.functional.mse_loss`` and ``sklearn.metrics.mean_squared_error``.
@@ -59,7 +60,7 @@ def mse(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
 
 
 @loss("regression", example=_PAIR)
-def mae(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+def mae(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Mean absolute error, :math:`\ell = |p - t|`.
 
     Matches ``torch.nn.functional.l1_loss`` and ``sklearn.metrics.mean_absolute_error``.
@@ -86,7 +87,9 @@ def _huber_core(x: Any, delta: float, xp: Any) -> Any:
     example=arrays(normal(6, 5, scale=2.0), normal(6, 5), delta=1.0),
     rules={"delta": greater_than(0.0)},
 )
-def huber(pred: Any, target: Any, *, delta: float = 1.0, reduction: str = "mean") -> Any:
+def huber(
+    pred: Array, target: Array, *, delta: float = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Huber loss: quadratic near zero, linear beyond ``delta``.
 
     .. math:: \ell = \begin{cases} \tfrac12 x^2 & |x| < \delta \\
@@ -112,7 +115,9 @@ def huber(pred: Any, target: Any, *, delta: float = 1.0, reduction: str = "mean"
     example=arrays(normal(6, 5, scale=2.0), normal(6, 5), beta=0.5),
     rules={"beta": at_least(0.0)},
 )
-def smooth_l1(pred: Any, target: Any, *, beta: float = 1.0, reduction: str = "mean") -> Any:
+def smooth_l1(
+    pred: Array, target: Array, *, beta: float = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Smooth L1: ``huber(delta=beta) / beta``; ``beta = 0`` is plain L1 (as in torch).
 
     .. math:: \ell = \begin{cases} \tfrac{1}{2\beta} x^2 & |x| < \beta \\
@@ -137,7 +142,7 @@ def smooth_l1(pred: Any, target: Any, *, beta: float = 1.0, reduction: str = "me
 
 
 @loss("regression", example=arrays(normal(6, 5, scale=3.0), normal(6, 5)))
-def log_cosh(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+def log_cosh(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Log-cosh loss, :math:`\ell = \log\cosh(p - t)`.
 
     Computed as :math:`|x| + \operatorname{softplus}(-2|x|) - \log 2` for :math:`|x| \ge 1`,
@@ -160,7 +165,7 @@ def log_cosh(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
 
 
 @loss("regression", example=arrays(uniform(6, 5, high=4.0), uniform(6, 5, high=4.0)))
-def msle(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+def msle(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Mean squared logarithmic error.
 
     .. math:: \ell = \big(\log(1 + \max(p, \epsilon)) - \log(1 + \max(t, \epsilon))\big)^2
@@ -178,7 +183,7 @@ def msle(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
 
 
 @loss("regression", example=arrays(normal(6, 5), normal(6, 5, loc=2.0)))
-def mape(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+def mape(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Mean absolute percentage error, in percent.
 
     .. math:: \ell = 100\,\frac{|t - p|}{\max(|t|, \epsilon)},\quad \epsilon = 10^{-7}
@@ -195,7 +200,7 @@ def mape(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     example=arrays(normal(6, 5), normal(6, 5), q=0.3),
     rules={"q": in_interval(0.0, 1.0)},
 )
-def quantile(pred: Any, target: Any, *, q: float = 0.5, reduction: str = "mean") -> Any:
+def quantile(pred: Array, target: Array, *, q: float = 0.5, reduction: Reduction = "mean") -> Array:
     r"""Quantile (pinball) loss for the ``q``-th quantile.
 
     .. math:: \ell = \max\big(q\,(t - p),\ (q - 1)(t - p)\big)
@@ -223,14 +228,14 @@ def quantile(pred: Any, target: Any, *, q: float = 0.5, reduction: str = "mean")
     rules={"log_input": boolean, "full": boolean, "eps": at_least(0.0)},
 )
 def poisson_nll(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     log_input: bool = True,
     full: bool = False,
     eps: float = 1e-8,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Negative log-likelihood of a Poisson target.
 
     .. math:: \ell = e^{p} - t\,p \quad(\text{log_input}),\qquad
@@ -286,14 +291,14 @@ def _gaussian_var(var: Any, pred: Any, ns: Any) -> Any:
     scalars=("var",),
 )
 def gaussian_nll(
-    pred: Any,
-    target: Any,
-    var: Any,
+    pred: Array,
+    target: Array,
+    var: Array,
     *,
     full: bool = False,
     eps: float = 1e-6,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Gaussian negative log-likelihood with predicted variance ``var``.
 
     .. math:: \ell = \tfrac12\Big(\log\max(v, \epsilon) + \frac{(p - t)^2}{\max(v, \epsilon)}\Big)

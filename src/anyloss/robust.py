@@ -22,6 +22,7 @@ from ._examples import arrays, normal
 from ._namespace import Namespace, resolve
 from ._reduction import reduce
 from ._registry import loss
+from ._types import Array, Reduction
 from ._validation import check_same_shape, fmt_shape, greater_than, in_interval, is_eager
 
 __all__ = [
@@ -321,8 +322,8 @@ _SCALE_ROWS = np.array([[0.7], [1.0], [1.3], [0.8], [1.1], [1.6]])
     wrt=(0, "alpha", "scale"),
 )
 def general_robust(
-    pred: Any, target: Any, *, alpha: Any = 1.0, scale: Any = 1.0, reduction: str = "mean"
-) -> Any:
+    pred: Array, target: Array, *, alpha: Any = 1.0, scale: Any = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Barron's general robust loss :math:`\rho(x, \alpha, c)`, ``x = pred - target``.
 
     .. math:: \rho(x, \alpha, c) = \frac{|\alpha - 2|}{\alpha}
@@ -381,8 +382,8 @@ def general_robust(
     wrt=(0, "alpha", "scale"),
 )
 def adaptive_robust(
-    pred: Any, target: Any, *, alpha: Any, scale: Any, reduction: str = "mean"
-) -> Any:
+    pred: Array, target: Array, *, alpha: Any, scale: Any, reduction: Reduction = "mean"
+) -> Array:
     r"""Negative log-likelihood of Barron's distribution, for learning ``alpha`` and ``scale``.
 
     .. math:: -\log p(x \mid \alpha, c) = \rho(x, \alpha, c) + \log c + \log Z(\alpha),
@@ -440,7 +441,9 @@ _SCALE_RULE = {"scale": greater_than(0.0, shaped=True)}
 
 
 @loss("robust", example=_PAIR, rules=_SCALE_RULE)
-def charbonnier(pred: Any, target: Any, *, scale: Any = 1.0, reduction: str = "mean") -> Any:
+def charbonnier(
+    pred: Array, target: Array, *, scale: Any = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Charbonnier loss, :math:`\rho` at :math:`\alpha = 1`: :math:`\sqrt{(x/c)^2 + 1} - 1`.
 
     Computed as :math:`z / (\sqrt{z + 1} + 1)`, :math:`z = (x/c)^2`, which has no
@@ -457,7 +460,9 @@ def charbonnier(pred: Any, target: Any, *, scale: Any = 1.0, reduction: str = "m
 
 
 @loss("robust", example=_PAIR, rules={"delta": greater_than(0.0, shaped=True)})
-def pseudo_huber(pred: Any, target: Any, *, delta: Any = 1.0, reduction: str = "mean") -> Any:
+def pseudo_huber(
+    pred: Array, target: Array, *, delta: Any = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Pseudo-Huber loss, :math:`\delta^2 (\sqrt{1 + (x/\delta)^2} - 1)`.
 
     Equals ``delta**2 * general_robust(alpha=1, scale=delta)``; computed as
@@ -474,7 +479,7 @@ def pseudo_huber(pred: Any, target: Any, *, delta: Any = 1.0, reduction: str = "
 
 
 @loss("robust", example=_PAIR, rules=_SCALE_RULE)
-def cauchy(pred: Any, target: Any, *, scale: Any = 1.0, reduction: str = "mean") -> Any:
+def cauchy(pred: Array, target: Array, *, scale: Any = 1.0, reduction: Reduction = "mean") -> Array:
     r"""Cauchy (Lorentzian) loss, :math:`\rho` at :math:`\alpha = 0`.
 
     .. math:: \ell = \log(\tfrac12 (x/c)^2 + 1)
@@ -488,7 +493,9 @@ def cauchy(pred: Any, target: Any, *, scale: Any = 1.0, reduction: str = "mean")
 
 
 @loss("robust", example=_PAIR, rules=_SCALE_RULE)
-def geman_mcclure(pred: Any, target: Any, *, scale: Any = 1.0, reduction: str = "mean") -> Any:
+def geman_mcclure(
+    pred: Array, target: Array, *, scale: Any = 1.0, reduction: Reduction = "mean"
+) -> Array:
     r"""Geman-McClure loss, :math:`\rho` at :math:`\alpha = -2`: :math:`2 (x/c)^2 / ((x/c)^2 + 4)`.
 
     References
@@ -501,7 +508,7 @@ def geman_mcclure(pred: Any, target: Any, *, scale: Any = 1.0, reduction: str = 
 
 
 @loss("robust", example=_PAIR, rules=_SCALE_RULE)
-def welsch(pred: Any, target: Any, *, scale: Any = 1.0, reduction: str = "mean") -> Any:
+def welsch(pred: Array, target: Array, *, scale: Any = 1.0, reduction: Reduction = "mean") -> Array:
     r"""Welsch (Leclerc) loss, :math:`\rho` at :math:`\alpha = -\infty`: :math:`1 - e^{-(x/c)^2/2}`.
 
     References

@@ -29,6 +29,7 @@ from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, safe_div
 from ._reduction import reduce
 from ._registry import loss
+from ._types import Array, Reduction
 from ._validation import (
     at_least,
     boolean,
@@ -37,6 +38,7 @@ from ._validation import (
     fmt_shape,
     greater_than,
     is_eager,
+    swapped_hint,
 )
 
 __all__ = [
@@ -162,13 +164,13 @@ _SMOOTH = {"smooth": at_least(0.0), "axis": _axes}
 
 @loss("segmentation", example=_MASKS, rules=_SMOOTH)
 def dice(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     smooth: float = 1.0,
     axis: int | tuple[int, ...] | None = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Soft Dice loss.
 
     .. math:: \ell = 1 - \frac{2\sum p t + s}{\sum p + \sum t + s}
@@ -209,13 +211,13 @@ def dice(
 
 @loss("segmentation", example=_MASKS, rules=_SMOOTH)
 def jaccard(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     smooth: float = 1.0,
     axis: int | tuple[int, ...] | None = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Soft Jaccard (IoU) loss.
 
     .. math:: \ell = 1 - \frac{\sum p t + s}{\sum p + \sum t - \sum p t + s}
@@ -249,15 +251,15 @@ def jaccard(
     rules={**_SMOOTH, "alpha": at_least(0.0), "beta": at_least(0.0)},
 )
 def tversky(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     alpha: float = 0.5,
     beta: float = 0.5,
     smooth: float = 1.0,
     axis: int | tuple[int, ...] | None = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Tversky loss: Dice with separate weights on false positives and false negatives.
 
     .. math:: \ell = 1 - \frac{TP + s}{TP + \alpha\,FP + \beta\,FN + s},\quad
@@ -294,16 +296,16 @@ def tversky(
     rules={**_SMOOTH, "alpha": at_least(0.0), "beta": at_least(0.0), "gamma": greater_than(0.0)},
 )
 def focal_tversky(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     alpha: float = 0.3,
     beta: float = 0.7,
     gamma: float = 0.75,
     smooth: float = 1.0,
     axis: int | tuple[int, ...] | None = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Focal Tversky loss, :math:`\ell = (1 - TI)^\gamma`.
 
     :math:`TI = (TP + s) / (TP + \alpha FP + \beta FN + s)` is the Tversky index of
@@ -357,14 +359,14 @@ def _one_hot_target(*shape: int) -> Any:
     rules={"smooth": at_least(0.0), "axis": _axes, "class_axis": _integer},
 )
 def generalized_dice(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     class_axis: int = -1,
     axis: int | tuple[int, ...] | None = None,
     smooth: float = 1e-5,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Generalized Dice loss with inverse squared class volumes as weights.
 
     .. math:: \ell = 1 - \frac{2 \sum_c w_c \sum p_c t_c + s}
@@ -477,12 +479,12 @@ def _check_binary(x: Any, xp: Any) -> None:
     coupled=lambda hp, ndim: not hp["per_image"],  # one sort over every pixel of the batch
 )
 def lovasz_hinge(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     per_image: bool = False,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Binary Lovász hinge loss: the Lovász extension of the Jaccard loss on hinge errors.
 
     With errors :math:`m_i = \max(0, 1 - s_i y_i)`, :math:`y_i = 2 t_i - 1`, sorted in
@@ -535,12 +537,12 @@ def lovasz_hinge(
     coupled=True,  # one sort per class over every pixel of the batch
 )
 def lovasz_softmax(
-    pred: Any,
-    target: Any,
+    pred: Array,
+    target: Array,
     *,
     axis: int = -1,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Array:
     r"""Multi-class Lovász-Softmax loss over the classes present in the target.
 
     For each class ``c`` the errors :math:`|[t = c] - p_c|` of every pixel of the batch
@@ -575,6 +577,7 @@ def lovasz_softmax(
         raise ValueError(
             f"target must have pred's shape without axis {axis}; got pred "
             f"{fmt_shape(pred.shape)} and target {fmt_shape(target.shape)}"
+            f"{swapped_hint(pred, target)}"
         )
     if not xp.isdtype(target.dtype, "integral"):
         raise TypeError(

@@ -1,22 +1,47 @@
-"""PyTorch modules around anyloss losses. Needs torch; ``import anyloss`` never imports it.
+"""PyTorch modules for every anyloss loss. Needs torch; ``import anyloss`` never imports it.
 
-``anyloss.torch.AdaptiveLossFunction`` holds a learnable shape ``alpha`` and scale per
-dimension and returns :func:`anyloss.adaptive_robust`, like the reference code's
+Every registered loss has an ``nn.Module`` here, generated from the registry, named by
+the rule in ``anyloss._frameworks`` (``cross_entropy`` -> ``CrossEntropyLoss``, ``mse``
+-> ``MSELoss``, ``binary_cross_entropy`` -> ``BCELoss``; ``LOSS_MODULES`` maps each
+loss name to its class)::
+
+    criterion = anyloss.torch.CrossEntropyLoss(weight=class_weights, label_smoothing=0.1)
+    criterion = criterion.to("cuda")          # the weights follow the module
+    loss = criterion(logits, labels)          # == anyloss.cross_entropy(logits, labels, ...)
+
+The constructor takes the loss's hyperparameters (``reduction`` included) and checks
+them at once (``TypeError`` for an unknown or missing one, ``ValueError`` naming a bad
+value). Tensor hyperparameters (class ``weight``, ``pos_weight``, robust ``alpha``...)
+become buffers (an ``nn.Parameter`` stays a parameter), so ``.to(device)``,
+``.to(dtype)`` and ``state_dict()`` carry them; NumPy arrays are turned into tensors
+first. ``forward`` takes the loss's arrays in the function's order. The modules pickle
+and run under ``torch.compile``.
+
+``AdaptiveLossFunction`` holds a learnable shape ``alpha`` and scale per dimension and
+returns :func:`anyloss.adaptive_robust`, like the reference code's
 ``robust_loss_pytorch.adaptive.AdaptiveLossFunction``.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
+import numpy as np
 import torch
 from torch import nn
 
 from . import robust as _robust  # noqa: F401  (registers adaptive_robust)
-from ._registry import spec
-
-__all__ = ["AdaptiveLossFunction"]
+from ._frameworks import (
+    array_arguments,
+    bind,
+    class_names,
+    docstring,
+    hyperparameter_signature,
+    publish,
+)
+from ._registry import available, spec
 
 # alpha and scale are in range by construction: call the loss without the per-call
 # hyperparameter rules (which would read a one-element parameter back as a Python float)
@@ -24,6 +49,102 @@ _adaptive_robust = spec("adaptive_robust").fn
 
 _SOFTPLUS_SHIFT = math.log(math.expm1(1.0))
 """softplus(0 + shift) = 1, so a zero latent scale maps to ``scale_init``."""
+
+
+class LossModule(nn.Module):
+    """Base of the generated loss modules: ``loss_name`` names the registered loss.
+
+    Hyperparameters are validated once, here; ``forward`` then calls the loss without
+    re-checking them (so a tensor hyperparameter is never read back to the host).
+    """
+
+    loss_name: ClassVar[str] = ""
+
+    def __init__(self, **hyperparameters: Any) -> None:
+        super().__init__()
+        bound = bind(self.loss_name, hyperparameters)
+        self.hyperparameters: dict[str, Any] = {}
+        """The non-tensor hyperparameters (tensors are the module's buffers)."""
+        self._tensor_names: tuple[str, ...] = ()
+        for key, value in bound.items():
+            if isinstance(value, np.ndarray):
+                value = torch.from_numpy(np.array(value))
+            if isinstance(value, nn.Parameter):
+                self.register_parameter(key, value)
+            elif isinstance(value, torch.Tensor):
+                self.register_buffer(key, value)
+            else:
+                self.hyperparameters[key] = value
+                continue
+            self._tensor_names += (key,)
+
+    def forward(self, *arrays: torch.Tensor) -> torch.Tensor:
+        """The loss of ``arrays`` (in the loss function's order)."""
+        kwargs = dict(self.hyperparameters)
+        for key in self._tensor_names:
+            kwargs[key] = getattr(self, key)
+        return cast(torch.Tensor, spec(self.loss_name).fn(*arrays, **kwargs))
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
+
+
+def _module_class(cls_name: str, loss: str) -> type[LossModule]:
+    """The generated ``LossModule`` subclass of ``loss``, with real signatures and docs."""
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    arrays = [
+        inspect.Parameter(a, inspect.Parameter.POSITIONAL_ONLY, annotation="torch.Tensor")
+        for a in array_arguments(loss)
+    ]
+
+    def __init__(self: LossModule, **hyperparameters: Any) -> None:
+        LossModule.__init__(self, **hyperparameters)
+
+    def forward(self: LossModule, *arrays: torch.Tensor) -> torch.Tensor:
+        return LossModule.forward(self, *arrays)
+
+    __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [self_param, *hyperparameter_signature(loss)]
+    )
+    forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [self_param, *arrays], return_annotation="torch.Tensor"
+    )
+    forward.__doc__ = f"``anyloss.{loss}({', '.join(array_arguments(loss))}, **hyperparameters)``."
+    for fn in (__init__, forward):
+        fn.__qualname__ = f"{cls_name}.{fn.__name__}"
+    call = f"{cls_name}(**hyperparameters)({', '.join(array_arguments(loss))})"
+    header = (
+        f"torch module of :func:`anyloss.{loss}`: ``{call}`` is ``anyloss.{loss}("
+        f"{', '.join(array_arguments(loss))}, **hyperparameters)``.\n\n"
+        "The hyperparameters (``reduction`` included) are checked when the module is "
+        "built; tensor hyperparameters become buffers, so ``.to(device)`` and "
+        "``state_dict()`` carry them. The loss function's documentation follows."
+    )
+    namespace = {
+        "__init__": __init__,
+        "forward": forward,
+        "loss_name": loss,
+        "__doc__": docstring(loss, header),
+        "__module__": __name__,
+        "__qualname__": cls_name,
+    }
+    return cast(type[LossModule], type(cls_name, (LossModule,), namespace))
+
+
+LOSS_MODULES: dict[str, type[LossModule]] = {
+    loss: _module_class(cls_name, loss) for cls_name, loss in class_names(available()).items()
+}
+"""Loss name -> its generated module class."""
+
+__all__ = publish(
+    globals(), LOSS_MODULES.values(), "LOSS_MODULES", "AdaptiveLossFunction", "LossModule"
+)
+
+
+def __getattr__(name: str) -> type[LossModule]:
+    """Only reached for a name that is not here (a type checker reads it as "every
+    generated class is a ``type[LossModule]``", since the classes are made at import)."""
+    raise AttributeError(f"module 'anyloss.torch' has no attribute {name!r}")
 
 
 class AdaptiveLossFunction(nn.Module):
