@@ -3,7 +3,8 @@
 Plain ``nox`` runs the default sessions: ``tests`` for each CPU backend (each in its own
 environment holding only that backend, proving none is required), ``consistency`` (every
 CPU backend and the native references in one environment, plus ``anyloss check``) and
-``lint``. ``gpu`` (cupy + torch CUDA) and ``bench`` run only when named.
+``lint`` and ``docs`` (the Sphinx site, warnings as errors, and its smoke test). ``gpu``
+(cupy + torch CUDA) and ``bench`` run only when named.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["tests", "consistency", "lint"]
+nox.options.sessions = ["tests", "consistency", "lint", "docs"]
 nox.options.reuse_existing_virtualenvs = False
 
 # torch is pinned to the CPU build these machines carry; an unpinned torch pulls a
@@ -62,6 +63,8 @@ def lint(session: nox.Session) -> None:
         "benchmarks",
         "examples",
         "scripts",
+        "docs/conf.py",
+        "docs/_ext",
         "noxfile.py",
         "conftest.py",
     )
@@ -74,10 +77,26 @@ def lint(session: nox.Session) -> None:
         "benchmarks",
         "examples",
         "scripts",
+        "docs/conf.py",
+        "docs/_ext",
         "noxfile.py",
         "conftest.py",
     )
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The docs site into docs/_build/html (warnings are errors), then its smoke test.
+
+    The build generates the loss pages and plots from the registry and runs every script in
+    examples/ (torch, JAX + Optax, Keras, dask), so this environment has those libraries.
+    """
+    session.install("-e", ".[docs]")
+    out = "docs/_build/html"
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "-q", "docs", out)
+    env = {"ANYLOSS_DOCS_BUILD": out, "KERAS_BACKEND": "jax"}
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_docs.py", env=env)
 
 
 @nox.session
