@@ -64,24 +64,28 @@ def run_example(script: Path, folder: Path) -> Run:
     return Run(script, code, output, time.perf_counter() - start, images)
 
 
-def docstring(script: Path) -> tuple[str, str]:
-    """The title (first docstring line) and the rest of the docstring of ``script``."""
-    doc = ast.get_docstring(ast.parse(script.read_text())) or script.stem
+def docstring(script: Path) -> tuple[str, str, int]:
+    """The first docstring line, the rest of the docstring, and the line after it."""
+    module = ast.parse(script.read_text())
+    doc = ast.get_docstring(module) or script.stem
+    first = module.body[0] if module.body else None
+    after = first.end_lineno + 1 if first and ast.get_docstring(module) and first.end_lineno else 1
     title, _, body = doc.partition("\n")
-    return title.strip().rstrip("."), body.strip()
+    return title.strip().rstrip("."), body.strip(), after
 
 
 def page(run: Run) -> str:
     name = run.script.stem
-    title, body = docstring(run.script)
+    lead, body, after = docstring(run.script)
     out = run.output.rstrip() or "(no output)"
-    lines = [title, "=" * len(title), "", body, ""]
+    heading = f"{name}.py"
+    lines = [heading, "=" * len(heading), "", f"**{lead}.**", "", body, ""]
     lines += [
-        f"``python examples/{name}.py`` — ran during this build of the docs in "
-        f"{run.seconds:.1f} s.",
+        f"``python examples/{name}.py`` ran during this build of the docs in {run.seconds:.1f} s.",
         "",
         f".. literalinclude:: ../../examples/{name}.py",
         "   :language: python",
+        f"   :lines: {after}-",
         "",
         "Output",
         "------",
@@ -105,8 +109,8 @@ def index(runs: list[Run]) -> str:
         "",
     ]
     for run in runs:
-        title, _ = docstring(run.script)
-        lines.append(f"- :doc:`{run.script.stem}` — {title} ({run.seconds:.1f} s)")
+        lead, _, _ = docstring(run.script)
+        lines.append(f"- :doc:`{run.script.stem}` — {lead} ({run.seconds:.1f} s)")
     lines += ["", ".. toctree::", "   :hidden:", "", *(f"   {r.script.stem}" for r in runs), ""]
     return "\n".join(lines)
 
