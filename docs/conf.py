@@ -9,8 +9,11 @@ furo is a clean, readable theme with a dark mode; MathJax ships inside the docs 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")  # anyloss.keras's API page imports Keras
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))

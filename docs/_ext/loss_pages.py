@@ -90,6 +90,17 @@ def summary(s: LossSpec) -> str:
     return (inspect.getdoc(s.fn) or "").split("\n\n")[0].replace("\n", " ")
 
 
+def hyperparameters(s: LossSpec) -> str:
+    """``(delta=1.0)``: the keyword-only hyperparameters and defaults, ``reduction`` left out."""
+    params = inspect.signature(s.fn).parameters.values()
+    shown = [
+        p.name if p.default is p.empty else f"{p.name}={p.default!r}"
+        for p in params
+        if p.kind is p.KEYWORD_ONLY and p.name != "reduction"
+    ]
+    return f"(``{', '.join(shown)}``)" if shown else ""
+
+
 def natives(cases: list[Any]) -> list[str]:
     return sorted({n.name for c in cases for n in c.native})
 
@@ -148,7 +159,7 @@ def index_page(cases: dict[str, list[Any]]) -> str:
         for name in anyloss.available(family):
             rows.append(
                 [
-                    f":ref:`{name} <loss-{name}>`",
+                    f":ref:`{name} <loss-{name}>` {hyperparameters(spec(name))}",
                     summary(spec(name)),
                     ", ".join(f"``{n}``" for n in natives(cases.get(name, []))) or NO,
                 ]
