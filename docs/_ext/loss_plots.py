@@ -1,9 +1,11 @@
 """One small figure per registered loss: the loss and its gradient, drawn with anyloss itself.
 
 The figure sweeps one element of the loss's first differentiable input (``pred[0, 0]``,
-``logits[0, 0]``, ...) while every other input keeps the value of the registry's example,
-and plots the loss of the element (elementwise losses), of the sample (per-sample losses) or
-of the whole batch (pooled losses) that holds it: ``reduction="none"`` picked at that index.
+``logits[0, 3]``, ...: the element with the largest gradient at the registry's example, so
+the curve is never flat for lack of influence) while every other input keeps the value of
+the example, and plots the loss of the element (elementwise losses), of the sample
+(per-sample losses) or of the whole batch (pooled losses) that holds it: the
+``reduction="none"`` result picked at that index.
 Values and gradients come from one torch autograd call per point (float64), or central
 finite differences of the NumPy result where torch is not installed.
 """
@@ -32,11 +34,15 @@ def sweep_range(x: np.ndarray) -> np.ndarray:
     return np.linspace(-4.0, 4.0, POINTS)
 
 
-def _pick(out: Any, swept_shape: tuple[int, ...]) -> Any:
-    """The entry of a ``reduction="none"`` result that holds element 0 of the swept input."""
+def _pick(out: Any, index: tuple[int, ...], swept_shape: tuple[int, ...]) -> Any:
+    """The entry of a ``reduction="none"`` result that holds element ``index`` of the input."""
     if out.ndim == 0:
         return out
-    return out[(0,) * out.ndim] if tuple(out.shape[:1]) == swept_shape[:1] else out.sum()
+    if tuple(out.shape) == swept_shape:
+        return out[index]
+    if tuple(out.shape[:1]) == swept_shape[:1]:
+        return out[(index[0],) + (0,) * (out.ndim - 1)]
+    return out.sum()
 
 
 class Sweep:
@@ -49,6 +55,7 @@ class Sweep:
         self.wrt = spec.wrt[0]
         x = self.arrays[self.wrt] if isinstance(self.wrt, int) else self.kwargs[self.wrt]
         self.swept = np.asarray(x, dtype=np.float64)
+        self.index: tuple[int, ...] = (0,) * self.swept.ndim
         self.grid = sweep_range(self.swept)
 
     @property
@@ -59,15 +66,16 @@ class Sweep:
             name = params[self.wrt]
         else:
             name = self.wrt
-        index = ", ".join("0" for _ in self.swept.shape)
+        index = ", ".join(str(i) for i in self.index)
         return f"{name}[{index}]" if index else name
 
     def inputs(
-        self, value: float, convert: Callable[[Any], Any]
+        self, value: float | None, convert: Callable[[Any], Any]
     ) -> tuple[list[Any], dict[str, Any], Any]:
         """Arrays and keywords (converted) with the swept element set to ``value``."""
         x = self.swept.copy()
-        x[(0,) * x.ndim] = value
+        if value is not None:
+            x[self.index] = value
         leaf = convert(x)
         arrays = [convert(a) for a in self.arrays]
         kwargs = {k: convert(v) for k, v in self.kwargs.items()}
@@ -80,7 +88,13 @@ class Sweep:
     def value(self, value: float, convert: Callable[[Any], Any]) -> Any:
         arrays, kwargs, leaf = self.inputs(value, convert)
         out = self.spec.fn(*arrays, **{**kwargs, "reduction": "none"})
-        return _pick(out, self.swept.shape), leaf
+        return _pick(out, self.index, self.swept.shape), leaf
+
+    def aim(self, grad: np.ndarray) -> None:
+        """Sweep the element where ``grad`` (of the summed loss) is largest in magnitude."""
+        if grad.size and np.any(grad != 0):
+            flat = int(np.argmax(np.abs(grad)))
+            self.index = tuple(int(i) for i in np.unravel_index(flat, grad.shape))
 
 
 def _torch_curve(sweep: Sweep) -> tuple[np.ndarray, np.ndarray]:
@@ -92,6 +106,11 @@ def _torch_curve(sweep: Sweep) -> tuple[np.ndarray, np.ndarray]:
             return t.requires_grad_(True) if t.is_floating_point() else t
         return a
 
+    arrays, kwargs, leaf = sweep.inputs(None, convert)
+    total = sweep.spec.fn(*arrays, **{**kwargs, "reduction": "sum"})
+    (g,) = torch.autograd.grad(total, leaf, allow_unused=True)
+    if g is not None:
+        sweep.aim(g.numpy())
     values, grads = np.full(POINTS, np.nan), np.full(POINTS, np.nan)
     for i, v in enumerate(sweep.grid):
         try:
@@ -100,7 +119,7 @@ def _torch_curve(sweep: Sweep) -> tuple[np.ndarray, np.ndarray]:
         except ValueError:  # a value check refused this point (outside the loss's domain)
             continue
         values[i] = float(out.detach())
-        grads[i] = 0.0 if g is None else float(g.reshape(-1)[0])
+        grads[i] = 0.0 if g is None else float(g[sweep.index])
     return values, grads
 
 
@@ -148,7 +167,8 @@ def draw(spec: LossSpec, out: Path) -> str:
     fig.savefig(out, dpi=80)
     plt.close(fig)
     return (
-        f"``{spec.name}`` as ``{sweep.label}`` varies, every other input from the registry's "
-        f"example; left the loss (``reduction='none'`` at that element, sample or batch), "
-        f"right its derivative by {how}."
+        f"``{spec.name}`` as ``{sweep.label}`` varies (the element with the largest gradient "
+        f"at the registry's example; every other input keeps its example value). Left: the "
+        f"loss of that element, sample or batch (``reduction='none'`` there); right: its "
+        f"derivative by {how}."
     )
