@@ -3,8 +3,9 @@
 Plain ``nox`` runs the default sessions: ``tests`` for each CPU backend (each in its own
 environment holding only that backend, proving none is required), ``consistency`` (every
 CPU backend and the native references in one environment, plus ``anyloss check``),
-``scale`` (the multi-process and multi-device tests, marked ``scale``) and ``lint``.
-``gpu`` (cupy + torch CUDA) and ``bench`` run only when named.
+``scale`` (the multi-process and multi-device tests, marked ``scale``), ``lint`` and
+``docs`` (the Sphinx site, warnings as errors, and its smoke test). ``gpu`` (cupy + torch
+CUDA) and ``bench`` run only when named.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["tests", "consistency", "scale", "lint"]
+nox.options.sessions = ["tests", "consistency", "scale", "lint", "docs"]
 nox.options.reuse_existing_virtualenvs = False
 
 # torch is pinned to the CPU build these machines carry; an unpinned torch pulls a
@@ -81,6 +82,8 @@ def lint(session: nox.Session) -> None:
         "benchmarks",
         "examples",
         "scripts",
+        "docs/conf.py",
+        "docs/_ext",
         "noxfile.py",
         "conftest.py",
     )
@@ -93,11 +96,27 @@ def lint(session: nox.Session) -> None:
         "benchmarks",
         "examples",
         "scripts",
+        "docs/conf.py",
+        "docs/_ext",
         "noxfile.py",
         "conftest.py",
     )
     session.run("mypy")
     session.run("mypy", "tests/typecheck/user_script.py", env={"MYPYPATH": "src"})
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The docs site into docs/_build/html (warnings are errors), then its smoke test.
+
+    The build generates the loss pages and plots from the registry and runs every script in
+    examples/ (torch, JAX + Optax, Keras, dask), so this environment has those libraries.
+    """
+    session.install("-e", ".[docs]")
+    out = "docs/_build/html"
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "-q", "docs", out)
+    env = {"ANYLOSS_DOCS_BUILD": out, "KERAS_BACKEND": "jax"}
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_docs.py", env=env)
 
 
 @nox.session

@@ -3,7 +3,7 @@
 Both come from ``anyloss.general_robust`` itself: the derivative by torch autograd or
 jax.grad when one is installed, by central finite differences otherwise.
 
-    python examples/plot_robust.py [docs/robust.png]
+    python examples/plot_robust.py [robust.png]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ LABELS = {
     1.0: "α = 1 (Charbonnier)",
     2.0: "α = 2 (L2)",
 }
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "robust.png"
+DEFAULT_OUT = Path("robust.png")
 
 
 def rho(x: np.ndarray, alpha: float) -> np.ndarray:

@@ -146,9 +146,9 @@ def log_cosh(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Ar
     r"""Log-cosh loss, :math:`\ell = \log\cosh(p - t)`.
 
     Computed as :math:`|x| + \operatorname{softplus}(-2|x|) - \log 2` for :math:`|x| \ge 1`,
-    finite for any residual (``cosh`` itself overflows past |x| ≈ 710 in float64, 89 in
-    float32), and as :math:`\operatorname{log1p}(2\sinh^2(x/2))` below 1, which keeps full
-    relative precision for tiny residuals (no cancellation against log 2).
+    finite for any residual (``cosh`` itself overflows past :math:`|x| \approx 710` in
+    float64, 89 in float32), and as :math:`\operatorname{log1p}(2\sinh^2(x/2))` below 1,
+    which keeps full relative precision for tiny residuals (no cancellation against log 2).
 
     Matches ``optax.log_cosh`` and ``keras.losses.LogCosh``.
     """
