@@ -69,6 +69,10 @@ class LossSpec:
 _REGISTRY: dict[str, LossSpec] = {}
 _ENTRY: dict[str, Callable[..., Any]] = {}
 """The public function of each loss: hyperparameter checks, native kernel, portable body."""
+_PREVALIDATED: dict[str, Callable[..., Any]] = {}
+"""Each loss's call path without the hyperparameter checks (for callers that validated
+them once, as the torch modules do at construction): array checks, half precision in
+float32, native kernel or portable body."""
 FAMILIES = ("regression", "classification", "segmentation", "embedding", "robust")
 
 
@@ -104,8 +108,12 @@ def loss(
             spec_.check(kwargs)
             return guarded_call(name, body, args, kwargs, scalars)
 
+        def prevalidated(*args: Any, **kwargs: Any) -> Any:
+            return guarded_call(name, body, args, kwargs, scalars)
+
         _REGISTRY[name] = spec_
         _ENTRY[name] = checked
+        _PREVALIDATED[name] = prevalidated
         return checked  # type: ignore[return-value]
 
     return decorate
@@ -124,6 +132,12 @@ def _native_or_portable(name: str, fn: Callable[..., Any]) -> Callable[..., Any]
         return fn(*args, **kwargs)
 
     return body
+
+
+def prevalidated(name: str) -> Callable[..., Any]:
+    """Loss ``name``'s call path for hyperparameters validated beforehand (see ``get``)."""
+    spec(name)  # KeyError with suggestions for an unknown name
+    return _PREVALIDATED[name]
 
 
 def available(family: str | None = None) -> tuple[str, ...]:

@@ -582,10 +582,11 @@ def multi_margin(
     _class_indices(target, s, ax, xp)
     classes = s.shape[ax]
     w = None if weight is None else _class_weight(weight, s.ndim, ax, classes, ns)
-    bad = None if is_eager(target) else xp.logical_or(target < 0, target >= classes)
+    labels: Any = target
+    bad = None if is_eager(labels) else xp.logical_or(labels < 0, labels >= classes)
     if bad is not None:  # unchecked labels: picked in range, the sample's loss is NaN
-        target = xp.where(bad, xp.zeros_like(target), target)
-    index = xp.expand_dims(target, axis=ax)
+        labels = xp.where(bad, xp.zeros_like(labels), labels)
+    index = xp.expand_dims(labels, axis=ax)
     s_true = take_along_axis(s, index, xp, axis=ax)
     terms = relu(margin + (s - s_true), xp)  # the true class gives exactly `margin`
     own = relu(margin + xp.zeros((), dtype=ns.dtype, device=ns.device), xp)

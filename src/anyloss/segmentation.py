@@ -597,5 +597,6 @@ def lovasz_softmax(
     total = xp.sum(xp.where(present, per_class, xp.zeros_like(per_class)))
     out = total / xp.maximum(count, 1)
     if not is_eager(target):  # unchecked labels: one out of range makes the loss NaN
-        out = nan_where(xp.any(xp.logical_or(target < 0, target >= classes)), out, xp)
+        labels: Any = target
+        out = nan_where(xp.any(xp.logical_or(labels < 0, labels >= classes)), out, xp)
     return _narrow(ns, out)  # 0-d: every reduction returns it

@@ -41,7 +41,7 @@ from ._frameworks import (
     hyperparameter_signature,
     publish,
 )
-from ._registry import available, spec
+from ._registry import available, prevalidated, spec
 
 # alpha and scale are in range by construction: call the loss without the per-call
 # hyperparameter rules (which would read a one-element parameter back as a Python float)
@@ -83,7 +83,7 @@ class LossModule(nn.Module):
         kwargs = dict(self.hyperparameters)
         for key in self._tensor_names:
             kwargs[key] = getattr(self, key)
-        return cast(torch.Tensor, spec(self.loss_name).fn(*arrays, **kwargs))
+        return cast(torch.Tensor, prevalidated(self.loss_name)(*arrays, **kwargs))
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._namespace import Namespace, resolve
-from .._primitives import shifted_logsumexp
+from .._primitives import nan_where, shifted_logsumexp
 from .._reduction import reduce
 from .._validation import check_axis, check_reduction, fmt_shape
 from ..classification import _index_cross_entropy, _is_index_target, _labels
@@ -67,10 +67,11 @@ def _target_log_prob(
             f"{name} takes integer class indices (it transforms the target-class "
             f"probability); got a target of dtype {target.dtype}"
         )
-    labels, _ = _labels(target, None, int(logits.shape[ax]), ns)
+    labels, _, bad = _labels(target, None, int(logits.shape[ax]), ns)
     x = ns.float(logits)
     _, log_s, m = shifted_logsumexp(x, xp, axis=ax)
-    return ns, -_index_cross_entropy(x, log_s, m, labels, ax, xp)
+    # an unchecked out-of-range label (jit, compile): NaN for its sample, as cross_entropy
+    return ns, nan_where(bad, -_index_cross_entropy(x, log_s, m, labels, ax, xp), xp)
 
 
 def _log_positive(arg: Any, xp: Any, log: tuple[Any, float]) -> Any:
