@@ -8,7 +8,7 @@ Averaging the devices' own means instead (the bug of transformers#35203 and torc
 #1875) weighs a token on a device with little real text more than one on a busy device.
 
 Runs on the CPU with simulated host devices (``XLA_FLAGS`` must be set before jax is
-imported, as below):
+imported, as below); needs a JAX with ``jax.shard_map`` (0.7 or later):
 
     python examples/scale_jax.py
 """

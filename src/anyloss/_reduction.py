@@ -26,6 +26,7 @@ class MeanParts:
         self.denominator: Any = None
 
     def record(self, loss: Any, xp: Any, normalizer: Any) -> Any:
+        """Keep the denominator of ``loss``'s mean; return its sum."""
         dtype = xp.float32 if xp.finfo(loss.dtype).bits < 32 else loss.dtype
         if normalizer is None:
             normalizer = xp.asarray(math.prod(loss.shape), dtype=dtype, device=device(loss))
