@@ -1,7 +1,8 @@
 """Sphinx extension: the examples gallery; every ``examples/*.py`` runs during the build.
 
-Each script runs as ``python examples/NAME.py`` (no arguments) in its own folder
-``docs/gallery/NAME/`` (git-ignored), two at a time, in parallel with the rest of the build.
+Each script (``_private.py`` helpers excepted) runs as ``python examples/NAME.py`` (no
+arguments) in its own folder ``docs/gallery/NAME/`` (git-ignored), two at a time, in
+parallel with the rest of the build.
 Its page shows the docstring, the source, what it printed, how long it took, and every PNG
 it wrote into its folder. A script that fails (exit status not 0, or past ``TIMEOUT`` s) is a
 build warning, so an error under ``-W``: the gallery never shows a stale or broken example.
@@ -119,7 +120,8 @@ def start(app: Sphinx) -> None:
     """Start every example (before the loss pages are generated, so both run at once)."""
     out = Path(app.srcdir) / OUT_DIR
     pool = ThreadPoolExecutor(max_workers=WORKERS)
-    _PENDING[:] = [pool.submit(run_example, s, out / s.stem) for s in sorted(EXAMPLES.glob("*.py"))]
+    scripts = [s for s in sorted(EXAMPLES.glob("*.py")) if not s.name.startswith("_")]
+    _PENDING[:] = [pool.submit(run_example, s, out / s.stem) for s in scripts]
     pool.shutdown(wait=False)  # the queued runs still run; finish() waits for them
 
 

@@ -131,7 +131,16 @@ def family_page(family: str, cases: dict[str, list[Any]], srcdir: Path) -> str:
 
     names = anyloss.available(family)
     lines = heading(f"{family.capitalize()} losses", "=")
-    lines += [f"{len(names)} losses, generated from the registry.", ""]
+    lines += [
+        f"{len(names)} losses, generated from the registry. For each: its signature and "
+        "docstring (formula, what it matches, parameters, references); the frameworks' "
+        "functions the test suite compares it with; a backend-support table read from the "
+        "test matrix (✓: values checked against an independent float64 reference, gradients "
+        "against finite differences; —: the backend has no such dtype or no autograd; the "
+        "CuPy and CUDA columns run in ``nox -s gpu`` on a GPU machine, not in CI); and a "
+        "plot drawn with anyloss while these pages were built.",
+        "",
+    ]
     for name in names:
         plot = f"plots/{name}.png"
         caption = draw(spec(name), srcdir / OUT_DIR / plot)
