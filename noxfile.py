@@ -3,7 +3,8 @@
 Plain ``nox`` runs the default sessions: ``tests`` for each CPU backend (each in its own
 environment holding only that backend, proving none is required), ``consistency`` (every
 CPU backend and the native references in one environment, plus ``anyloss check``) and
-``lint``. ``gpu`` (cupy + torch CUDA) and ``bench`` run only when named.
+``lint``. ``gpu`` (cupy + torch CUDA), ``compile`` (inductor on every loss) and ``bench``
+run only when named.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ def lint(session: nox.Session) -> None:
         "conftest.py",
     )
     session.run("mypy")
+
+
+@nox.session
+def compile(session: nox.Session) -> None:
+    """torch.compile (inductor) of every loss vs eager (slow: ~15 s a compile; not default)."""
+    session.install("-e", ".[test]", TORCH_CPU)
+    env = {"ANYLOSS_BACKENDS": "torch", "ANYLOSS_COMPILE_ALL": "1"}
+    session.run(*PYTEST, "tests/test_compile.py", *session.posargs, env=env)
 
 
 @nox.session

@@ -11,9 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from array_api_compat import device
-
-from ._compat import stop_gradient
+from ._compat import scalar_like, stop_gradient
 
 __all__ = [
     "log_sigmoid",
@@ -52,7 +50,7 @@ def relu(x: Any, xp: Any) -> Any:
     Not ``xp.maximum(x, 0.0)``: array-api-compat turns the Python scalar into a tensor
     through ``torch.result_type``, which ``torch.compile(fullgraph=True)`` cannot trace.
     """
-    return xp.maximum(x, xp.zeros((), dtype=x.dtype, device=device(x)))
+    return xp.maximum(x, scalar_like(0.0, x, xp))
 
 
 def sigmoid(x: Any, xp: Any) -> Any:

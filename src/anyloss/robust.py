@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._compat import scalar_like
 from ._examples import arrays, normal
 from ._namespace import Namespace, resolve
 from ._reduction import reduce
@@ -145,11 +146,11 @@ def _rho_large(z: Any, a: Any, xp: Any) -> Any:
     capped = xp.logical_and(above, v > _LOG_CAP - xp.log1p((z - 2) / a_above))
     v = xp.where(capped, xp.zeros_like(v), v)
     rho = z / a + (b_safe + z) / a * xp.expm1(v)  # (b + z) / alpha < 1 + z: no overflow
-    return xp.where(capped, math.exp(_LOG_CAP) - b_safe / a, rho)
+    return xp.where(capped, scalar_like(math.exp(_LOG_CAP), rho, xp) - b_safe / a, rho)
 
 
 def _rho_pos_inf(z: Any, xp: Any) -> Any:
-    return xp.expm1(xp.minimum(z / 2, _LOG_CAP))
+    return xp.expm1(xp.minimum(z / 2, scalar_like(_LOG_CAP, z, xp)))
 
 
 def _rho_neg_inf(z: Any, xp: Any) -> Any:
@@ -180,7 +181,8 @@ def _rho_fixed(z: Any, alpha: float, xp: Any) -> Any:
         return (b / alpha) * xp.expm1(u)
     capped = u > _LOG_CAP - math.log(b / alpha)  # rho + b / alpha <= e^60
     u = xp.where(capped, xp.zeros_like(u), u)
-    return xp.where(capped, math.exp(_LOG_CAP) - b / alpha, (b / alpha) * xp.expm1(u))
+    top = scalar_like(math.exp(_LOG_CAP) - b / alpha, u, xp)
+    return xp.where(capped, top, (b / alpha) * xp.expm1(u))
 
 
 def _rho(z: Any, alpha: Any, xp: Any, *, infinite: bool = True) -> Any:
@@ -288,7 +290,7 @@ def _log_z(alpha: Any, ns: Namespace, dtype: Any) -> Any:
         + tb["c1"] * a
     )
     pos = xp.where(t < tb["t2"], (t - tb["t0"]) / tb["h1"], tb["n1"] + (t - tb["t2"]) / tb["h2"])
-    cell = xp.clip(xp.floor(pos), 0, tb["cells"] - 1)
+    cell = xp.clip(xp.floor(pos), scalar_like(0.0, pos, xp), scalar_like(tb["cells"] - 1, pos, xp))
     s = pos - cell
     coeffs = _coeffs_on(xp, dtype, ns.device)
     index_dtype = xp.__array_namespace_info__().default_dtypes(device=ns.device)["indexing"]
