@@ -69,10 +69,17 @@ def mae(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     return reduce(ns.xp.abs(p - t), reduction, ns.xp)
 
 
-def _huber_core(x: Any, delta: float, xp: Any) -> Any:
-    """``0.5 x²`` for ``|x| < delta``, else ``delta (|x| - delta / 2)``."""
+def _huber_core(x: Any, delta: Any, xp: Any) -> Any:
+    """``0.5 x²`` for ``|x| < delta``, else ``delta (|x| - delta / 2)``.
+
+    As ``m (|x| - m / 2)`` with ``m = min(|x|, delta)``: one expression for both sides, so
+    no mask and no second branch are held for the backward pass (two full-size
+    temporaries instead of six). The slope is exact on both sides and ``delta`` at the
+    joint, whatever a backend's ``minimum`` does with ties.
+    """
     a = xp.abs(x)
-    return xp.where(a < delta, 0.5 * x * x, delta * (a - 0.5 * delta))
+    m = xp.minimum(a, scalar_like(delta, a, xp) if isinstance(delta, (int, float)) else delta)
+    return m * (a - 0.5 * m)
 
 
 @loss(
