@@ -106,11 +106,13 @@ def test_compiled_equals_eager(name: str) -> None:
     assert not noisy, f"{name}: compiling warned: {noisy}"
     if torch.isfinite(eager):
         assert torch.isfinite(compiled), f"{name}: compiled value {compiled}"
-    torch.testing.assert_close(compiled, eager, rtol=2e-5, atol=1e-6, equal_nan=True)
+    torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-5, equal_nan=True)
     for i, (g, e) in enumerate(zip(grads, eager_grads, strict=True)):
         finite = torch.isfinite(e)
         assert torch.isfinite(g[finite]).all(), f"{name}: compiled gradient {i} not finite"
-        torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-6, equal_nan=True, msg=name)
+        # float32 sums reordered by inductor: errors scale with the largest gradient
+        atol = 1e-5 * float(e[finite].abs().max()) if finite.any() else 0.0
+        torch.testing.assert_close(g, e, rtol=1e-4, atol=atol + 1e-6, equal_nan=True)
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "multi_margin"])
