@@ -11,7 +11,6 @@ Barron, "A General and Adaptive Robust Loss Function", CVPR 2019 (arXiv:1701.030
 
 from __future__ import annotations
 
-import functools
 import math
 from importlib import resources
 from typing import Any
@@ -212,8 +211,21 @@ def _rho(z: Any, alpha: Any, xp: Any, *, infinite: bool = True) -> Any:
 # --- log Z(alpha) ---------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
+_LOGZ: dict[str, dict[str, Any]] = {}
+
+
 def _logz_table() -> dict[str, Any]:
+    """The log Z table, loaded once. A plain dict, not ``functools.lru_cache``: under
+    ``torch.compile`` Dynamo ignores an lru_cache and traces the loader (importlib), but
+    a dict lookup it traces as a constant."""
+    try:
+        return _LOGZ["table"]
+    except KeyError:
+        table = _LOGZ["table"] = _load_logz_table()
+        return table
+
+
+def _load_logz_table() -> dict[str, Any]:
     """The table written by ``scripts/make_robust_logz.py``, as per-cell polynomials.
 
     Each cell's quintic Hermite (end values, slopes and curvatures in the warped coordinate)
