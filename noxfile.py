@@ -5,7 +5,7 @@ environment holding only that backend, proving none is required), ``consistency`
 CPU backend and the native references in one environment, plus ``anyloss check``),
 ``scale`` (the multi-process and multi-device tests, marked ``scale``), ``lint`` and
 ``docs`` (the Sphinx site, warnings as errors, and its smoke test). ``gpu`` (cupy + torch
-CUDA) and ``bench`` run only when named.
+CUDA), ``compile`` (inductor on every loss) and ``bench`` run only when named.
 """
 
 from __future__ import annotations
@@ -117,6 +117,14 @@ def docs(session: nox.Session) -> None:
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "-q", "docs", out)
     env = {"ANYLOSS_DOCS_BUILD": out, "KERAS_BACKEND": "jax"}
     session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_docs.py", env=env)
+
+
+@nox.session
+def compile(session: nox.Session) -> None:
+    """torch.compile (inductor) of every loss vs eager (slow: ~15 s a compile; not default)."""
+    session.install("-e", ".[test]", TORCH_CPU)
+    env = {"ANYLOSS_BACKENDS": "torch", "ANYLOSS_COMPILE_ALL": "1"}
+    session.run(*PYTEST, "tests/test_compile.py", *session.posargs, env=env)
 
 
 @nox.session

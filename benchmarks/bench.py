@@ -1,144 +1,154 @@
-"""Time every anyloss benchmark against the framework's native loss, in one run.
+"""Benchmark every registered loss against the native loss, on every installed backend.
 
-    python benchmarks/bench.py [--backend numpy --backend torch ...] [--size large|tiny]
-                               [--filter TEXT] [--markdown]
+    python benchmarks/bench.py [--filter TEXT] [--size tiny|large] [--mode MODE]
+                               [--compile-all] [--budget SECONDS] [--no-write]
 
-For each ``Bench`` in ``benchmarks/cases_*.py`` whose backend is importable (torch-cuda
-and cupy need a GPU), both sides run on the same inputs: jax sides are wrapped in
-``jax.jit`` (compile excluded), torch runs eagerly, CUDA work is synchronised. The table
-shows the median time per call, the ratio anyloss / native (< 1 means anyloss is faster)
-and the peak extra memory of one call: ``tracemalloc`` for NumPy, XLA's temp buffer size
-for jax, ``max_memory_allocated`` for CUDA, and the RSS high-water mark of a fresh
-subprocess for torch on the CPU (large size only). Not a test: numbers, not verdicts.
+For each loss of ``anyloss.available()`` the inputs are its registry example (tiny), and
+the same rows repeated to about 2**18 elements in the first array (large). Modes:
+
+* ``numpy``: forward, against the textbook NumPy formula (``natives.NUMPY``);
+* ``torch``: eager forward, and forward + backward, against ``torch.nn.functional``;
+* ``torch.compile``: forward + backward, both sides compiled (inductor, ``fullgraph``),
+  compile time excluded; large inputs, the losses of ``COMPILED`` (every loss with
+  ``--compile-all``: ~15 s a compile);
+* ``jax``: ``jax.jit`` of the value, and of ``jax.value_and_grad``, against Optax;
+* ``torch-cuda``: torch eager forward + backward, where a GPU is present.
+
+Threads are pinned to one (set before numpy, torch or jax is imported). anyloss and
+the native loss alternate in rounds (interleaved, so both see the same machine load);
+a side's time is the median of its rounds, the ratio the quotient of the medians (< 1:
+anyloss is faster). Tiny rows also give the overhead in µs (anyloss - native). Peak
+memory is the growth during one call: the torch profiler's running sum of CPU
+allocations (forward + backward), XLA's temp buffers of the compiled function for jax,
+``tracemalloc`` for NumPy. A loss without a native counterpart on a backend is timed
+alone ("-" for the comparison). The result is written to ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import pathlib
-import statistics
-import sys
-import time
-import tracemalloc
-from collections.abc import Callable
-from typing import Any
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "")
+    + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import importlib.util  # noqa: E402
+import math  # noqa: E402
+import pathlib  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
-from benchmarks._bench import Bench  # noqa: E402
+import anyloss  # noqa: E402
+from anyloss._registry import spec  # noqa: E402
+from benchmarks.natives import JAX, NUMPY, TORCH, Native  # noqa: E402
+
+LARGE_ELEMENTS = 2**18
+MAX_ROWS = {"ntxent": 2048}  # (N, N) similarities
+COMPILED = ("mse", "huber", "binary_cross_entropy_with_logits", "cross_entropy", "log_cosh")
+DOC = ROOT.parent / "docs" / "benchmarks.md"
 
 
-def load_benches() -> list[Bench]:
-    benches: list[Bench] = []
-    for path in sorted(ROOT.glob("cases_*.py")):
-        benches += importlib.import_module(f"benchmarks.{path.stem}").BENCHES
-    return benches
+@dataclass
+class Row:
+    mode: str
+    loss: str
+    size: str
+    native: str
+    ours: float
+    theirs: float | None
+    mem_ours: float | None = None
+    mem_theirs: float | None = None
 
 
-def backend_ok(name: str) -> bool:
-    try:
-        if name == "numpy":
-            return True
-        if name == "torch":
-            import torch
-
-            return True
-        if name == "jax":
-            import jax
-
-            jax.config.update("jax_enable_x64", True)
-            return True
-        if name == "torch-cuda":
-            import torch
-
-            return bool(torch.cuda.is_available())
-        if name == "cupy":
-            import cupy
-
-            return bool(cupy.cuda.is_available())
-    except ImportError:
-        return False
-    return False
+# --- inputs -----------------------------------------------------------------------------
 
 
-def _sync(backend: str, out: Any) -> None:
-    if backend == "jax":
-        out.block_until_ready()
-    elif backend == "torch-cuda":
-        import torch
+def example(name: str, size: str) -> tuple[list[Any], dict[str, Any]]:
+    """float32/int64 NumPy inputs: the registry example, its rows repeated when large."""
+    arrays, kwargs = spec(name).example(np.random.default_rng(0))
+    first = arrays[0]
+    n = first.shape[0] if first.ndim else 1
+    reps = 1
+    if size == "large" and first.ndim:
+        reps = max(1, math.ceil(LARGE_ELEMENTS / first.size))
+        reps = min(reps, max(1, MAX_ROWS.get(name, 10**9) // n))
 
-        torch.cuda.synchronize()
-    elif backend == "cupy":
-        import cupy
+    def grow(a: Any) -> Any:
+        if not isinstance(a, np.ndarray):
+            return a
+        if reps > 1 and a.ndim and a.shape[0] == n:
+            a = np.concatenate([a] * reps, axis=0)
+        return a.astype(np.float32) if a.dtype.kind == "f" else a
 
-        cupy.cuda.Device().synchronize()
-
-
-def prepare(bench: Bench, fn: Callable[..., Any]) -> Callable[..., Any]:
-    if bench.backend == "jax":
-        import jax
-
-        return jax.jit(fn)
-    return fn
+    return [grow(a) for a in arrays], {k: grow(v) for k, v in kwargs.items()}
 
 
-def time_call(
-    bench: Bench, fn: Callable[..., Any], inputs: tuple[Any, ...], budget: float = 0.4
-) -> float:
-    """Median seconds per call over batches filling ``budget`` seconds."""
-    for _ in range(2):
-        _sync(bench.backend, fn(*inputs))
+def to_torch(a: Any, device: str) -> Any:
+    import torch
+
+    return torch.from_numpy(a).to(device) if isinstance(a, np.ndarray) else a
+
+
+def to_jax(a: Any) -> Any:
+    import jax.numpy as jnp
+
+    return jnp.asarray(a) if isinstance(a, np.ndarray) else a
+
+
+# --- timing -----------------------------------------------------------------------------
+
+
+def interleaved(
+    ours: Callable[[], Any], theirs: Callable[[], Any] | None, budget: float
+) -> tuple[float, float | None]:
+    """Median seconds per call of each side, measured in alternating rounds."""
+    sides = [ours] if theirs is None else [ours, theirs]
+    for f in sides:  # warm up (and compile)
+        f()
+        f()
     t0 = time.perf_counter()
-    _sync(bench.backend, fn(*inputs))
+    ours()
     once = max(time.perf_counter() - t0, 1e-7)
-    per_batch = max(1, int(budget / 5 / once))
-    samples = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(per_batch):
-            out = fn(*inputs)
-        _sync(bench.backend, out)
-        samples.append((time.perf_counter() - t0) / per_batch)
-    return statistics.median(samples)
+    rounds = 7
+    per_round = max(1, int(budget / rounds / len(sides) / once))
+    samples: list[list[float]] = [[] for _ in sides]
+    for _ in range(rounds):
+        for i, f in enumerate(sides):
+            t0 = time.perf_counter()
+            for _ in range(per_round):
+                f()
+            samples[i].append((time.perf_counter() - t0) / per_round)
+    meds = [statistics.median(s) for s in samples]
+    return meds[0], (meds[1] if theirs is not None else None)
 
 
-def peak_memory(bench: Bench, fn: Callable[..., Any], inputs: tuple[Any, ...]) -> float | None:
-    """Peak extra bytes of one call (see the module docstring), or None if not measured."""
-    if bench.backend == "numpy":
-        tracemalloc.start()
-        fn(*inputs)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        return float(peak)
-    if bench.backend == "jax":
-        analysis = fn.lower(*inputs).compile().memory_analysis()
-        return float(analysis.temp_size_in_bytes) if analysis is not None else None
-    if bench.backend == "torch-cuda":
-        import torch
-
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
-        fn(*inputs)
-        torch.cuda.synchronize()
-        return float(torch.cuda.max_memory_allocated() - before)
-    if bench.backend == "torch":
-        return torch_cpu_peak(fn, inputs)
-    return None
-
-
-def torch_cpu_peak(fn: Callable[..., Any], inputs: tuple[Any, ...]) -> float:
-    """Peak of the running sum of the profiler's per-op CPU allocations during one call."""
+def torch_peak(fn: Callable[[], Any]) -> float:
+    """Peak of the running sum of the profiler's CPU allocations during ``fn()``."""
     from torch.profiler import ProfilerActivity, profile
 
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn(*inputs)
+        fn()
     events = sorted(
-        (e.time_range.start, e.self_cpu_memory_usage)
+        (e.time_range.start, e.cpu_memory_usage)
         for e in prof.events()
-        if e.self_cpu_memory_usage
+        if e.cpu_memory_usage and not e.cpu_children
     )
     current = peak = 0
     for _, delta in events:
@@ -147,7 +157,165 @@ def torch_cpu_peak(fn: Callable[..., Any], inputs: tuple[Any, ...]) -> float:
     return float(peak)
 
 
-def fmt_time(s: float) -> str:
+def numpy_peak(fn: Callable[[], Any]) -> float:
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return float(peak)
+
+
+# --- modes ------------------------------------------------------------------------------
+
+
+def call(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    return getattr(anyloss, name)(*args, **kwargs)
+
+
+def native_call(native: Native | None, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    if native is None:
+        return None
+    fn = native[1]
+    return lambda: fn(*args, **kwargs)
+
+
+def bench_numpy(name: str, size: str, budget: float) -> list[Row]:
+    args, kwargs = example(name, size)
+    native = NUMPY.get(name)
+    ours = lambda: call(name, args, kwargs)  # noqa: E731
+    theirs = native_call(native, args, kwargs)
+    t_ours, t_theirs = interleaved(ours, theirs, budget)
+    row = Row("numpy", name, size, native[0] if native else "-", t_ours, t_theirs)
+    if size == "large":
+        row.mem_ours = numpy_peak(ours)
+        row.mem_theirs = numpy_peak(theirs) if theirs else None
+    return [row]
+
+
+def _torch_inputs(name: str, size: str, device: str) -> tuple[list[Any], dict[str, Any], Any]:
+    args, kwargs = example(name, size)
+    targs = [to_torch(a, device) for a in args]
+    tkw = {k: to_torch(v, device) for k, v in kwargs.items()}
+    leaf = targs[0].detach().requires_grad_(True)
+    return [leaf, *targs[1:]], tkw, leaf
+
+
+def bench_torch(name: str, size: str, budget: float, device: str = "cpu") -> list[Row]:
+    args, kwargs, leaf = _torch_inputs(name, size, device)
+    native = TORCH.get(name)
+    mode = "torch" if device == "cpu" else "torch-cuda"
+    sync = _cuda_sync if device != "cpu" else (lambda: None)
+
+    def fwd(f: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            with _no_grad():
+                out = f()
+            sync()
+            return out
+
+        return run
+
+    def fwd_bwd(f: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            out = f()
+            out.backward()
+            leaf.grad = None
+            sync()
+
+        return run
+
+    ours = lambda: call(name, args, kwargs)  # noqa: E731
+    theirs = native_call(native, args, kwargs)
+    label = native[0] if native else "-"
+    rows = []
+    for what, wrap in (("forward", fwd), ("forward+backward", fwd_bwd)):
+        t_ours, t_theirs = interleaved(wrap(ours), wrap(theirs) if theirs else None, budget)
+        row = Row(f"{mode} {what}", name, size, label, t_ours, t_theirs)
+        if size == "large" and what == "forward+backward" and device == "cpu":
+            row.mem_ours = torch_peak(wrap(ours))
+            row.mem_theirs = torch_peak(wrap(theirs)) if theirs else None
+        rows.append(row)
+    return rows
+
+
+def _no_grad() -> Any:
+    import torch
+
+    return torch.no_grad()
+
+
+def _cuda_sync() -> None:
+    import torch
+
+    torch.cuda.synchronize()
+
+
+def bench_compile(name: str, size: str, budget: float) -> list[Row]:
+    import torch
+
+    args, kwargs, leaf = _torch_inputs(name, size, "cpu")
+    native = TORCH.get(name)
+    torch._dynamo.reset()  # every loss compiles the same lambda: start each afresh
+
+    def compiled_step(f: Callable[..., Any]) -> Callable[[], Any]:
+        step = torch.compile(lambda x: f(x, *args[1:], **kwargs), fullgraph=True, dynamic=False)
+
+        def run() -> None:
+            step(leaf).backward()
+            leaf.grad = None
+
+        return run
+
+    ours = compiled_step(getattr(anyloss, name))
+    theirs = compiled_step(native[1]) if native else None
+    t_ours, t_theirs = interleaved(ours, theirs, budget)
+    label = native[0] if native else "-"
+    return [Row("torch.compile forward+backward", name, size, label, t_ours, t_theirs)]
+
+
+def bench_jax(name: str, size: str, budget: float) -> list[Row]:
+    import jax
+
+    args, kwargs = example(name, size)
+    jargs = [to_jax(a) for a in args]
+    jkw = {k: to_jax(v) for k, v in kwargs.items()}
+    native = JAX.get(name)
+
+    def value(f: Callable[..., Any]) -> Any:
+        return jax.jit(lambda x, *rest: f(x, *rest, **jkw))
+
+    def grad(f: Callable[..., Any]) -> Any:
+        return jax.jit(jax.value_and_grad(lambda x, *rest: f(x, *rest, **jkw)))
+
+    rows = []
+    ours_fn = getattr(anyloss, name)
+    for what, make in (("value", value), ("value_and_grad", grad)):
+        f_ours = make(ours_fn)
+        f_theirs = make(native[1]) if native else None
+
+        def run(f: Any) -> Callable[[], Any]:
+            return lambda: jax.block_until_ready(f(*jargs))
+
+        t_ours, t_theirs = interleaved(run(f_ours), run(f_theirs) if f_theirs else None, budget)
+        row = Row(f"jax.jit {what}", name, size, native[0] if native else "-", t_ours, t_theirs)
+        if size == "large":
+            row.mem_ours = _xla_temp(f_ours, jargs)
+            row.mem_theirs = _xla_temp(f_theirs, jargs) if f_theirs else None
+        rows.append(row)
+    return rows
+
+
+def _xla_temp(f: Any, args: list[Any]) -> float | None:
+    analysis = f.lower(*args).compile().memory_analysis()
+    return float(analysis.temp_size_in_bytes) if analysis is not None else None
+
+
+# --- output -----------------------------------------------------------------------------
+
+
+def fmt_time(s: float | None) -> str:
+    if s is None:
+        return "-"
     return f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms"
 
 
@@ -155,68 +323,116 @@ def fmt_mem(b: float | None) -> str:
     return "-" if b is None else f"{b / 2**20:.1f} MiB"
 
 
+def fmt_ratio(a: float | None, b: float | None) -> str:
+    return "-" if a is None or b is None or b == 0 else f"{a / b:.2f}"
+
+
+def table(rows: list[Row]) -> list[str]:
+    tiny = rows[0].size == "tiny"
+    head = ["loss", "native", "anyloss", "native time", "ratio"]
+    head += ["overhead"] if tiny else ["anyloss peak", "native peak", "memory ratio"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
+    for r in rows:
+        cells = [f"`{r.loss}`", r.native, fmt_time(r.ours), fmt_time(r.theirs)]
+        cells.append(fmt_ratio(r.ours, r.theirs))
+        if tiny:
+            over = "-" if r.theirs is None else f"{(r.ours - r.theirs) * 1e6:+.1f} µs"
+            cells.append(over)
+        else:
+            cells += [fmt_mem(r.mem_ours), fmt_mem(r.mem_theirs)]
+            cells.append(fmt_ratio(r.mem_ours, r.mem_theirs))
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return lines
+
+
+def markdown(rows: list[Row], header: str, seconds: float) -> str:
+    out = [
+        "# Benchmarks",
+        "",
+        "Written by `python benchmarks/bench.py` (`nox -s bench`); see that file's docstring",
+        "for the method. Ratios are anyloss / native (below 1: anyloss is faster), each side",
+        "the median of interleaved rounds, one thread. Peak: memory growth during one call",
+        "(torch: forward + backward). '-': no native counterpart on that backend.",
+        "",
+        header,
+        f"Run time: {seconds / 60:.1f} min.",
+        "",
+    ]
+    modes = list(dict.fromkeys(r.mode for r in rows))
+    for mode in modes:
+        for size in ("large", "tiny"):
+            part = [r for r in rows if r.mode == mode and r.size == size]
+            if part:
+                out += [f"## {mode}, {size} inputs", "", *table(part), ""]
+    return "\n".join(out)
+
+
+def machine() -> str:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    versions = []
+    for mod in ("numpy", "torch", "jax", "optax"):
+        if importlib.util.find_spec(mod):
+            versions.append(f"{mod} {importlib.import_module(mod).__version__}")
+    text = (
+        f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on "
+        f"{platform.machine()} with {os.cpu_count()} CPUs ({', '.join(versions)})"
+    )
+    if load is not None:
+        text += f"; load average at the start {load[0]:.1f}"
+        if load[0] > 1.5:
+            text += " (a loaded, shared machine: absolute times are inflated, ratios noisy)"
+    return text + "."
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", action="append")
-    parser.add_argument("--size", action="append", choices=["large", "tiny"])
     parser.add_argument("--filter", default="")
-    parser.add_argument("--markdown", action="store_true")
-    args = parser.parse_args()
-    sizes = args.size or ["large", "tiny"]
-    benches = [
-        b
-        for b in load_benches()
-        if args.filter in b.label and (not args.backend or b.backend in args.backend)
-    ]
-    ok = {name: backend_ok(name) for name in {b.backend for b in benches}}
-    skipped = sorted(n for n, v in ok.items() if not v)
-    header = [
-        "loss",
-        "backend",
-        "size",
-        "native",
-        "anyloss",
-        "native time",
-        "ratio",
-        "anyloss mem",
-        "native mem",
-    ]
-    rows = []
-    for bench in benches:
-        if not ok[bench.backend]:
-            continue
+    parser.add_argument("--size", action="append", choices=["large", "tiny"])
+    parser.add_argument("--mode", action="append", choices=["numpy", "torch", "compile", "jax"])
+    parser.add_argument("--compile-all", action="store_true")
+    parser.add_argument("--budget", type=float, default=0.15, help="seconds per measurement")
+    parser.add_argument("--no-write", action="store_true")
+    opts = parser.parse_args()
+    sizes = opts.size or ["large", "tiny"]
+    modes = opts.mode or ["numpy", "torch", "compile", "jax"]
+    have = {m: importlib.util.find_spec(m) is not None for m in ("torch", "jax", "optax")}
+    if have["torch"]:
+        import torch
+
+        torch.set_num_threads(1)
+    header = machine()
+    start = time.perf_counter()
+    rows: list[Row] = []
+    names = [n for n in anyloss.available() if opts.filter in n]
+    for name in names:
         for size in sizes:
-            inputs = bench.setup(size)
-            ours, native = prepare(bench, bench.ours), prepare(bench, bench.native)
-            t_ours = time_call(bench, ours, inputs)
-            t_native = time_call(bench, native, inputs)
-            m_ours = peak_memory(bench, ours, inputs)
-            m_native = peak_memory(bench, native, inputs)
-            rows.append(
-                [
-                    bench.label,
-                    bench.backend,
-                    size,
-                    bench.native_name,
-                    fmt_time(t_ours),
-                    fmt_time(t_native),
-                    f"{t_ours / t_native:.2f}",
-                    fmt_mem(m_ours),
-                    fmt_mem(m_native),
-                ]
-            )
-            print("  ".join(rows[-1]), file=sys.stderr, flush=True)
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "|".join("---" for _ in header) + "|")
-        for r in rows:
-            print("| " + " | ".join(r) + " |")
+            new: list[Row] = []
+            if "numpy" in modes:
+                new += bench_numpy(name, size, opts.budget)
+            if "torch" in modes and have["torch"]:
+                new += bench_torch(name, size, opts.budget)
+                if torch.cuda.is_available():
+                    new += bench_torch(name, size, opts.budget, device="cuda")
+            compiled = opts.compile_all or name in COMPILED
+            if "compile" in modes and have["torch"] and size == "large" and compiled:
+                new += bench_compile(name, size, opts.budget)
+            if "jax" in modes and have["jax"]:
+                new += bench_jax(name, size, opts.budget)
+            for r in new:
+                print(
+                    f"{r.mode:32} {r.loss:34} {r.size:5} {fmt_time(r.ours):>10} "
+                    f"{fmt_time(r.theirs):>10} {fmt_ratio(r.ours, r.theirs):>5} "
+                    f"{fmt_mem(r.mem_ours):>10} {fmt_mem(r.mem_theirs):>10}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            rows += new
+    text = markdown(rows, header, time.perf_counter() - start)
+    if opts.no_write:
+        print(text)
     else:
-        for r in [header, *rows]:
-            print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)))
-    if skipped:
-        print(f"\nnot run here (not installed or no GPU): {', '.join(skipped)}")
+        DOC.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {DOC}", file=sys.stderr)
 
 
 if __name__ == "__main__":

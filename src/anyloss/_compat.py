@@ -13,11 +13,13 @@ from array_api_compat import device
 
 __all__ = [
     "array_kind",
+    "cumulative_sum",
     "device_of",
     "index_dtype",
     "is_concrete",
     "namespace_of",
     "one_hot",
+    "scalar_like",
     "stop_gradient",
     "take_along_axis",
 ]
@@ -112,11 +114,22 @@ def index_dtype(xp: Any, device: Any) -> Any:
 
 def one_hot(labels: Any, num_classes: int, xp: Any, *, dtype: Any, axis: int = -1) -> Any:
     """One-hot encode integer ``labels`` into a new axis ``axis`` of size ``num_classes``."""
-    classes = xp.arange(num_classes, device=device(labels))
+    classes = xp.arange(num_classes, device=device_of(labels))
     expanded = xp.expand_dims(labels, axis=axis)
     shape = [1] * expanded.ndim
     shape[axis] = num_classes
     return xp.astype(expanded == xp.reshape(classes, tuple(shape)), dtype)
+
+
+def scalar_like(value: float, x: Any, xp: Any) -> Any:
+    """The number ``value`` as a 0-d array of ``x``'s dtype and device.
+
+    For ``maximum``/``minimum``/``where``/``clip`` against a constant: given a Python
+    scalar, array-api-compat's torch functions convert it through ``torch.result_type``,
+    which ``torch.compile(fullgraph=True)`` cannot trace. A 0-d array broadcasts without
+    allocating a full-size temporary.
+    """
+    return xp.asarray(value, dtype=x.dtype, device=device_of(x))
 
 
 def _torch_stop(x: Any) -> Any:
@@ -149,6 +162,17 @@ def stop_gradient(x: Any) -> Any:
     return _STOPPERS.get(array_kind(x), _identity)(x)
 
 
+def cumulative_sum(x: Any, xp: Any, *, axis: int) -> Any:
+    """``xp.cumulative_sum(x, axis=axis)``; on torch ``Tensor.cumsum`` itself.
+
+    array-api-compat's torch ``cumulative_sum`` resolves the namespace again inside
+    (through its ``lru_cache``-wrapped helpers), which makes ``torch.compile`` warn.
+    """
+    if array_kind(x) == "torch":
+        return x.cumsum(axis)
+    return xp.cumulative_sum(x, axis=axis)
+
+
 def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
     """``xp.take_along_axis`` where the namespace has it (numpy, torch, jax, cupy, strict).
 
@@ -169,7 +193,7 @@ def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
             f"indices of size {indices.shape[axis]} along axis {axis}"
         )
     size = x.shape[axis]
-    classes = xp.arange(size, device=device(x))
+    classes = xp.arange(size, device=device_of(x))
     shape = [1] * x.ndim
     shape[axis] = size
     mask = indices == xp.reshape(classes, tuple(shape))

@@ -11,9 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from array_api_compat import device
-
-from ._compat import stop_gradient
+from ._compat import device_of, scalar_like, stop_gradient
 
 __all__ = [
     "clamp_min",
@@ -54,7 +52,7 @@ def relu(x: Any, xp: Any) -> Any:
     Not ``xp.maximum(x, 0.0)``: array-api-compat turns the Python scalar into a tensor
     through ``torch.result_type``, which ``torch.compile(fullgraph=True)`` cannot trace.
     """
-    return xp.maximum(x, xp.zeros((), dtype=x.dtype, device=device(x)))
+    return xp.maximum(x, scalar_like(0.0, x, xp))
 
 
 def sigmoid(x: Any, xp: Any) -> Any:
@@ -74,7 +72,7 @@ def max_along(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = 
         return xp.max(x, axis=axis, keepdims=keepdims)
     axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
     shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keepdims or i not in axes)
-    return xp.full(shape, -math.inf, dtype=x.dtype, device=device(x))
+    return xp.full(shape, -math.inf, dtype=x.dtype, device=device_of(x))
 
 
 def shifted_logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...]) -> tuple[Any, Any, Any]:

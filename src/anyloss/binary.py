@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._compat import take_along_axis
+from ._compat import scalar_like, take_along_axis
 from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, relu, softplus
@@ -135,7 +135,8 @@ def _clamped_log(x: Any, xp: Any, *, one_minus: bool) -> Any:
     inside = xp.logical_not(x >= 1 if one_minus else x <= 0)
     safe = xp.where(inside, x, xp.zeros_like(x) if one_minus else xp.ones_like(x))
     log = xp.log1p(-safe) if one_minus else xp.log(safe)
-    return xp.where(inside, xp.maximum(log, _LOG_CLAMP), _LOG_CLAMP)
+    clamp = scalar_like(_LOG_CLAMP, x, xp)
+    return xp.where(inside, xp.maximum(log, clamp), clamp)
 
 
 class _Logistic:
@@ -402,8 +403,9 @@ def binary_focal(
     ns = resolve(pred, target, pos_weight)
     check_same_shape(pred, target, "pred", "target")
     xp, p, t = ns.xp, ns.float(pred), ns.float(target)
-    log_p = xp.log(xp.maximum(p, _FOCAL_EPSILON))
-    log_q = xp.log(xp.maximum(1 - p, _FOCAL_EPSILON))
+    floor = scalar_like(_FOCAL_EPSILON, p, xp)
+    log_p = xp.log(xp.maximum(p, floor))
+    log_q = xp.log(xp.maximum(1 - p, floor))
     pos = -log_p if gamma == 0 else -xp.exp(gamma * log_q) * log_p
     neg = -log_q if gamma == 0 else -xp.exp(gamma * log_p) * log_q
     if pos_weight is not None:

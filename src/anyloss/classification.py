@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ._compat import index_dtype, stop_gradient, take_along_axis
+from ._compat import index_dtype, scalar_like, stop_gradient, take_along_axis
 from ._examples import arrays, integers, normal, simplex
 from ._namespace import Namespace, resolve
 from ._primitives import max_along, nan_where, shifted_logsumexp
@@ -480,7 +480,9 @@ def categorical_cross_entropy(
     ax = check_axis(axis, probs.ndim)
     p, t = ns.float(probs), ns.float(target)
     t = _smooth(t, label_smoothing, int(p.shape[ax]))
-    p = xp.clip(p / xp.sum(p, axis=ax, keepdims=True), eps, 1 - eps)
+    p = xp.clip(
+        p / xp.sum(p, axis=ax, keepdims=True), scalar_like(eps, p, xp), scalar_like(1 - eps, p, xp)
+    )
     return reduce(-xp.sum(t * xp.log(p), axis=ax), reduction, xp)
 
 

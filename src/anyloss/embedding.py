@@ -12,7 +12,7 @@ import functools
 import math
 from typing import Any
 
-from ._compat import stop_gradient
+from ._compat import scalar_like, stop_gradient
 from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, relu, safe_sqrt
@@ -63,10 +63,16 @@ def _check_values(target: Any, allowed: tuple[float, ...], name: str, xp: Any) -
         )
 
 
-def _check_target_shape(target: Any, shape: tuple[int, ...], name: str, rule: str) -> None:
+def _check_target_shape(
+    target: Any, shape: tuple[int, ...], name: str, rule: str, source: Any
+) -> None:
+    """``ValueError`` unless ``target`` has ``shape``; ``rule`` says why, its ``{}`` is
+    filled with the shape ``source`` on failure (shapes are formatted only then, so the
+    check traces under ``torch.compile``)."""
     if tuple(target.shape) != tuple(shape):
+        why = rule.format(fmt_shape(source))
         raise ValueError(
-            f"{name} must have shape {fmt_shape(shape)} ({rule}); got {fmt_shape(target.shape)}"
+            f"{name} must have shape {fmt_shape(shape)} ({why}); got {fmt_shape(target.shape)}"
         )
 
 
@@ -241,7 +247,8 @@ def _pair_inputs(x1: Any, x2: Any, target: Any) -> tuple[Namespace, Any, Any, An
         target,
         tuple(x1.shape[:-1]),
         "target",
-        f"x1's shape {fmt_shape(x1.shape)} without its last axis",
+        "x1's shape {} without its last axis",
+        x1.shape,
     )
     return ns, ns.float(x1), ns.float(x2), ns.float(target)
 
@@ -428,10 +435,11 @@ def _masked_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
     The shift cancels exactly; its gradient is stopped (``_compat.stop_gradient``).
     """
     any_in = xp.any(mask, axis=1, keepdims=True)
-    masked = xp.where(mask, s, -math.inf)
-    m = xp.where(any_in, stop_gradient(max_along(masked, xp, axis=1, keepdims=True)), 0.0)
+    masked = xp.where(mask, s, scalar_like(-math.inf, s, xp))
+    zero = scalar_like(0.0, s, xp)
+    m = xp.where(any_in, stop_gradient(max_along(masked, xp, axis=1, keepdims=True)), zero)
     total = xp.sum(xp.exp(masked - m), axis=1, keepdims=True)
-    return xp.log(xp.where(any_in, total, 1.0)) + m, any_in
+    return xp.log(xp.where(any_in, total, scalar_like(1.0, s, xp))) + m, any_in
 
 
 @loss(
@@ -486,16 +494,18 @@ def ntxent(
         )
     n = embeddings.shape[0]
     _check_target_shape(
-        labels, (n,), "labels", f"one label per row of embeddings {fmt_shape(embeddings.shape)}"
+        labels, (n,), "labels", "one label per row of embeddings {}", embeddings.shape
     )
     e = ns.float(embeddings)
     sq = xp.sum(e * e, axis=1, keepdims=True)
-    unit = e / xp.sqrt(xp.maximum(sq, float(xp.finfo(ns.dtype).eps)))
+    unit = e / xp.sqrt(xp.maximum(sq, scalar_like(float(xp.finfo(ns.dtype).eps), sq, xp)))
     s = xp.matmul(unit / temperature, xp.permute_dims(unit, (1, 0)))
     positive, negative = _pair_masks(labels, n, ns)
     lse, has_negative = _masked_logsumexp(s, negative, xp)
     # -log(e^s / (e^s + e^lse)) = softplus(lse - s), one logaddexp pass over the pairs
-    pair_loss = xp.logaddexp(lse - s, 0.0)
-    per_pair = xp.where(xp.logical_and(positive, has_negative), pair_loss, 0.0)
+    pair_loss = xp.logaddexp(lse - s, scalar_like(0.0, s, xp))
+    per_pair = xp.where(
+        xp.logical_and(positive, has_negative), pair_loss, scalar_like(0.0, pair_loss, xp)
+    )
     n_pairs = xp.astype(xp.count_nonzero(positive), ns.dtype)
     return reduce(xp.sum(per_pair, axis=1), reduction, xp, normalizer=n_pairs)

@@ -11,13 +11,13 @@ Barron, "A General and Adaptive Robust Loss Function", CVPR 2019 (arXiv:1701.030
 
 from __future__ import annotations
 
-import functools
 import math
 from importlib import resources
 from typing import Any
 
 import numpy as np
 
+from ._compat import scalar_like
 from ._examples import arrays, normal
 from ._namespace import Namespace, resolve
 from ._reduction import reduce
@@ -146,11 +146,11 @@ def _rho_large(z: Any, a: Any, xp: Any) -> Any:
     capped = xp.logical_and(above, v > _LOG_CAP - xp.log1p((z - 2) / a_above))
     v = xp.where(capped, xp.zeros_like(v), v)
     rho = z / a + (b_safe + z) / a * xp.expm1(v)  # (b + z) / alpha < 1 + z: no overflow
-    return xp.where(capped, math.exp(_LOG_CAP) - b_safe / a, rho)
+    return xp.where(capped, scalar_like(math.exp(_LOG_CAP), rho, xp) - b_safe / a, rho)
 
 
 def _rho_pos_inf(z: Any, xp: Any) -> Any:
-    return xp.expm1(xp.minimum(z / 2, _LOG_CAP))
+    return xp.expm1(xp.minimum(z / 2, scalar_like(_LOG_CAP, z, xp)))
 
 
 def _rho_neg_inf(z: Any, xp: Any) -> Any:
@@ -181,7 +181,8 @@ def _rho_fixed(z: Any, alpha: float, xp: Any) -> Any:
         return (b / alpha) * xp.expm1(u)
     capped = u > _LOG_CAP - math.log(b / alpha)  # rho + b / alpha <= e^60
     u = xp.where(capped, xp.zeros_like(u), u)
-    return xp.where(capped, math.exp(_LOG_CAP) - b / alpha, (b / alpha) * xp.expm1(u))
+    top = scalar_like(math.exp(_LOG_CAP) - b / alpha, u, xp)
+    return xp.where(capped, top, (b / alpha) * xp.expm1(u))
 
 
 def _rho(z: Any, alpha: Any, xp: Any, *, infinite: bool = True) -> Any:
@@ -211,8 +212,21 @@ def _rho(z: Any, alpha: Any, xp: Any, *, infinite: bool = True) -> Any:
 # --- log Z(alpha) ---------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
+_LOGZ: dict[str, dict[str, Any]] = {}
+
+
 def _logz_table() -> dict[str, Any]:
+    """The log Z table, loaded once. A plain dict, not ``functools.lru_cache``: under
+    ``torch.compile`` Dynamo ignores an lru_cache and traces the loader (importlib), but
+    a dict lookup it traces as a constant."""
+    try:
+        return _LOGZ["table"]
+    except KeyError:
+        table = _LOGZ["table"] = _load_logz_table()
+        return table
+
+
+def _load_logz_table() -> dict[str, Any]:
     """The table written by ``scripts/make_robust_logz.py``, as per-cell polynomials.
 
     Each cell's quintic Hermite (end values, slopes and curvatures in the warped coordinate)
@@ -289,7 +303,7 @@ def _log_z(alpha: Any, ns: Namespace, dtype: Any) -> Any:
         + tb["c1"] * a
     )
     pos = xp.where(t < tb["t2"], (t - tb["t0"]) / tb["h1"], tb["n1"] + (t - tb["t2"]) / tb["h2"])
-    cell = xp.clip(xp.floor(pos), 0, tb["cells"] - 1)
+    cell = xp.clip(xp.floor(pos), scalar_like(0.0, pos, xp), scalar_like(tb["cells"] - 1, pos, xp))
     s = pos - cell
     coeffs = _coeffs_on(xp, dtype, ns.device)
     index_dtype = xp.__array_namespace_info__().default_dtypes(device=ns.device)["indexing"]

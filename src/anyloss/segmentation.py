@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from array_api_compat import device
 
+from ._compat import cumulative_sum, device_of, scalar_like
 from ._examples import arrays, binary, integers, normal, simplex, uniform
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, safe_div
@@ -432,7 +432,7 @@ def _take_rows(x: Any, perm: Any, xp: Any) -> Any:
     are offset by the row's start in the flattened array.
     """
     rows, size = x.shape
-    start = xp.arange(rows, dtype=perm.dtype, device=device(perm)) * size
+    start = xp.arange(rows, dtype=perm.dtype, device=device_of(perm)) * size
     index = xp.reshape(perm + xp.reshape(start, (rows, 1)), (-1,))
     return xp.reshape(xp.take(xp.reshape(x, (-1,)), index, axis=0), (rows, size))
 
@@ -451,8 +451,8 @@ def _lovasz_rows(errors: Any, fg: Any, xp: Any, *, hinge: bool) -> Any:
     e = _take_rows(errors, perm, xp)
     g = _take_rows(fg, perm, xp)
     total = xp.sum(fg, axis=-1, keepdims=True)
-    a = xp.cumulative_sum(g, axis=-1)
-    b = xp.cumulative_sum(1 - g, axis=-1)
+    a = cumulative_sum(g, xp, axis=-1)
+    b = cumulative_sum(1 - g, xp, axis=-1)
     on = total + b  # >= 1 at every pixel of a binary row
     w_fg = 1 / on
     off = (on - 1) * on
@@ -595,7 +595,7 @@ def lovasz_softmax(
     present = xp.sum(fg, axis=-1) > 0
     count = xp.sum(xp.astype(present, p.dtype))
     total = xp.sum(xp.where(present, per_class, xp.zeros_like(per_class)))
-    out = total / xp.maximum(count, 1)
+    out = total / xp.maximum(count, scalar_like(1.0, count, xp))
     if not is_eager(target):  # unchecked labels: one out of range makes the loss NaN
         labels: Any = target
         out = nan_where(xp.any(xp.logical_or(labels < 0, labels >= classes)), out, xp)
