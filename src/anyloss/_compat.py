@@ -182,7 +182,7 @@ def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
     label per sample); other index shapes raise ``ValueError`` there. Indices of any
     integer dtype work (torch's ``take_along_dim`` itself takes int64 only).
     """
-    wanted = index_dtype(xp, device(x))
+    wanted = index_dtype(xp, device_of(x))
     if indices.dtype != wanted:
         indices = xp.astype(indices, wanted)
     if hasattr(xp, "take_along_axis"):

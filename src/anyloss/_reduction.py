@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from array_api_compat import device
+from ._compat import device_of
 
 __all__ = ["MeanParts", "reduce"]
 
@@ -29,7 +29,7 @@ class MeanParts:
         """Keep the denominator of ``loss``'s mean; return its sum."""
         dtype = xp.float32 if xp.finfo(loss.dtype).bits < 32 else loss.dtype
         if normalizer is None:
-            normalizer = xp.asarray(math.prod(loss.shape), dtype=dtype, device=device(loss))
+            normalizer = xp.asarray(math.prod(loss.shape), dtype=dtype, device=device_of(loss))
         elif normalizer.dtype != dtype:
             normalizer = xp.astype(normalizer, dtype)
         self.denominator = normalizer
