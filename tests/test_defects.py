@@ -93,6 +93,8 @@ def test_4_dice_gradient_at_tiny_masks(grad_backend: Backend) -> None:
 def test_5_non_array_argument(bad: Any) -> None:
     with pytest.raises(TypeError, match="'target'"):
         anyloss.mse(np.zeros(3), bad)
+    with pytest.raises(TypeError, match="'target'"):
+        anyloss.get("mse")(np.zeros(3), bad)  # the configured callable takes the same path
 
 
 def test_6_complex_array() -> None:
@@ -209,6 +211,8 @@ def test_13_to_15_half_precision_is_computed_in_float32(
         assert out.dtype == half_backend.dtype(dtype)
         got = half_backend.to_numpy(out)
         assert np.isfinite(got), f"{name} in {dtype}: {got}"
+        configured = anyloss.get(name, **kwargs)(*_half_inputs(half_backend, dtype, values))
+        assert half_backend.to_numpy(configured) == got
         np.testing.assert_allclose(got, want, rtol=HALF_TOLERANCE[dtype], atol=1e-6)
 
 

@@ -3,7 +3,9 @@
 ``@loss(family, example=..., rules=...)`` records a loss function with its family, the
 rules its hyperparameters obey and an example-input generator (used by
 ``anyloss check`` and as the default case of the test matrix). The decorator checks
-``reduction`` and the hyperparameters a caller passes before any array work.
+``reduction`` and the hyperparameters a caller passes before any array work, then calls
+the loss through ``_inputs.guarded_call`` (array arguments checked, half precision
+computed in float32).
 """
 
 from __future__ import annotations
