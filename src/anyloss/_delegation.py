@@ -18,11 +18,13 @@ out-of-range label gives NaN for its sample (torch: an error on the CPU, a devic
 on CUDA, a wrapped index under ``torch.compile``).
 
 Delegated, for torch (``torch.nn.functional``): mse, mae, huber, smooth_l1,
-binary_cross_entropy_with_logits, cross_entropy, nll, poisson_nll, multi_margin,
+binary_cross_entropy_with_logits, cross_entropy, nll, poisson_nll,
 multilabel_soft_margin, margin_ranking, hinge_embedding, triplet_margin. Not delegated,
-because the catalog's semantics differ from the kernel's: binary_cross_entropy (gradient
-at the log clamp), soft_margin (torch's form overflows), kl_div (torch gives NaN where
-target and pred are both 0), gaussian_nll (gradient of the clamped variance),
+because the catalog's semantics differ from the kernel's: multi_margin (torch's kernel
+turns a NaN score into a finite loss; the catalog's NaN in is NaN out),
+binary_cross_entropy (gradient at the log clamp), soft_margin (torch's form overflows),
+kl_div (torch gives NaN where target and pred are both 0), gaussian_nll (gradient of the
+clamped variance),
 cosine_embedding (torch's ``1 - cos`` cancels in float32); cross_entropy with
 probability targets (torch: NaN for a zero target at a ``-inf`` logit).
 
@@ -395,41 +397,3 @@ def _nll(
         return functional.nll_loss(x, t, w, ignore_index=ignore, reduction=red)
 
     return _index_loss(call, log_probs, target, axis, weight, ignore_index, reduction)
-
-
-@native("multi_margin", "torch")
-def _multi_margin(
-    pred: Any,
-    target: Any,
-    *,
-    axis: int = -1,
-    p: int = 1,
-    margin: Any = 1.0,
-    weight: Any = None,
-    reduction: str = "mean",
-) -> Any:
-    if pred.ndim != 2 or axis not in (-1, 1) or not _number(margin):
-        return NotImplemented
-    if not _class_index_inputs(pred, target, axis) or not _class_weight(
-        weight, pred, pred.shape[1]
-    ):
-        return NotImplemented
-    labels = _Labels(target, pred.shape[1], None)
-    if not labels.ok:
-        return NotImplemented
-    functional = _functional()
-    t = labels.target if labels.bad is None else labels.target.clamp(min=0)
-    try:
-        if labels.bad is None:
-            return functional.multi_margin_loss(
-                pred, t, p=p, margin=float(margin), weight=weight, reduction=reduction
-            )
-        out = functional.multi_margin_loss(
-            pred, t, p=p, margin=float(margin), weight=weight, reduction="none"
-        )
-    except (IndexError, RuntimeError):  # a label out of range: the portable body says so
-        return NotImplemented
-    per_sample = labels.poison(out)
-    if reduction == "none":
-        return per_sample
-    return per_sample.sum() if reduction == "sum" else per_sample.mean()
