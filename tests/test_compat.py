@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anyloss._compat import one_hot, stop_gradient, take_along_axis
+from anyloss._compat import stop_gradient, take_along_axis
 from anyloss._namespace import resolve
 from tests._backends import Backend
 
@@ -26,12 +26,6 @@ def test_take_along_axis_channels_first(backend: Backend) -> None:
         backend.asarray(x, "float64"), backend.asarray(idx, "int64"), backend.xp, axis=1
     )
     np.testing.assert_array_equal(backend.to_numpy(got), np.take_along_axis(x, idx, axis=1))
-
-
-def test_one_hot(backend: Backend) -> None:
-    xp = backend.xp
-    got = one_hot(backend.asarray(np.array([2, 0]), "int64"), 3, xp, dtype=xp.float64)
-    np.testing.assert_array_equal(backend.to_numpy(got), [[0, 0, 1], [1, 0, 0]])
 
 
 def test_resolve_promotes_floats_and_ignores_scalars(backend: Backend) -> None:

@@ -216,3 +216,23 @@ def test_weight_keywords(name: str, key: str, backend: Backend) -> None:
     as_array = fn(*args, **{**kwargs, key: backend.asarray(np.array(values), "float64")})
     as_list = fn(*args, **{**kwargs, key: values})
     np.testing.assert_allclose(backend.to_numpy(as_list), backend.to_numpy(as_array), rtol=1e-12)
+
+
+CLASS_INDEX_LOSSES = [
+    "cross_entropy",
+    "nll",
+    "softmax_focal",
+    "poly1_cross_entropy",
+    "multi_margin",
+    "lovasz_softmax",
+]
+
+
+@pytest.mark.parametrize("name", CLASS_INDEX_LOSSES)
+def test_float_labels_are_a_value_error(name: str) -> None:
+    """Class labels given as floats: ValueError naming the target, in every family."""
+    arrays, kwargs = _example(name)
+    floats = (arrays[0], arrays[1].astype(np.float64), *arrays[2:])
+    with pytest.raises(ValueError, match="target") as info:
+        getattr(anyloss, name)(*floats, **kwargs)
+    assert not isinstance(info.value, TypeError), f"{name}: {info.value!r}"

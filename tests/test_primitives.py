@@ -19,10 +19,8 @@ def _run(backend: Backend, fn, x: np.ndarray):  # type: ignore[no-untyped-def]
     ("fn", "expected"),
     [
         (P.softplus, np.logaddexp(0.0, X)),
-        (P.log_sigmoid, -np.logaddexp(0.0, -X)),
-        (P.sigmoid, np.exp(-np.logaddexp(0.0, -X))),
     ],
-    ids=["softplus", "log_sigmoid", "sigmoid"],
+    ids=["softplus"],
 )
 def test_elementwise_primitives_at_extremes(backend: Backend, fn, expected) -> None:  # type: ignore[no-untyped-def]
     np.testing.assert_allclose(_run(backend, fn, X), expected, rtol=1e-12, atol=0)

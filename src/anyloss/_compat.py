@@ -18,7 +18,6 @@ __all__ = [
     "index_dtype",
     "is_concrete",
     "namespace_of",
-    "one_hot",
     "scalar_like",
     "stop_gradient",
     "take_along_axis",
@@ -110,15 +109,6 @@ def index_dtype(xp: Any, device: Any) -> Any:
         return dtype
     except TypeError:
         return xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
-
-
-def one_hot(labels: Any, num_classes: int, xp: Any, *, dtype: Any, axis: int = -1) -> Any:
-    """One-hot encode integer ``labels`` into a new axis ``axis`` of size ``num_classes``."""
-    classes = xp.arange(num_classes, device=device_of(labels))
-    expanded = xp.expand_dims(labels, axis=axis)
-    shape = [1] * expanded.ndim
-    shape[axis] = num_classes
-    return xp.astype(expanded == xp.reshape(classes, tuple(shape)), dtype)
 
 
 def scalar_like(value: float, x: Any, xp: Any) -> Any:

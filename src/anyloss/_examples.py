@@ -12,7 +12,7 @@ import numpy as np
 
 from ._registry import Example
 
-__all__ = ["arrays", "binary", "integers", "normal", "signs", "simplex", "uniform"]
+__all__ = ["arrays", "binary", "integers", "normal", "one_hot", "signs", "simplex", "uniform"]
 
 
 def arrays(*makers: Any, **kwargs: Any) -> Example:
@@ -47,6 +47,15 @@ def signs(*shape: int) -> Any:
 def binary(*shape: int) -> Any:
     """Maker: float64 values in ``{0, 1}``."""
     return lambda rng: rng.integers(0, 2, shape).astype(np.float64)
+
+
+def one_hot(*shape: int) -> Any:
+    """Maker: float64 one-hot vectors along the last axis of ``shape``."""
+
+    def make(rng: np.random.Generator) -> Any:
+        return np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
+
+    return make
 
 
 def simplex(*shape: int) -> Any:

@@ -57,6 +57,29 @@ class Namespace:
             return x
         return self.xp.astype(x, self.dtype, copy=False)
 
+    @property
+    def wide_dtype(self) -> Any:
+        """The dtype sums, sorts and log/exp compositions run in: float32 for half
+        precision (its range), else the float dtype."""
+        return self.xp.float32 if self.xp.finfo(self.dtype).bits < 32 else self.dtype
+
+    def widen(self, x: Any) -> Any:
+        """``x`` in ``wide_dtype`` (Python numbers pass through).
+
+        The registry already runs half-precision calls in float32; this keeps a loss
+        wide when its body is called directly (``spec.fn``: ``anyloss.mean_parts``,
+        the Keras losses).
+        """
+        if isinstance(x, _SCALARS) or x.dtype == self.wide_dtype:
+            return x
+        return self.xp.astype(x, self.wide_dtype)
+
+    def narrow(self, x: Any) -> Any:
+        """``x`` back in the float dtype (the inverse of ``widen``)."""
+        if isinstance(x, _SCALARS) or x.dtype == self.dtype:
+            return x
+        return self.xp.astype(x, self.dtype)
+
     def constant(self, value: Any, dtype: Any = None) -> Any:
         """A constant array with an explicit dtype (default: the float dtype) and device."""
         return self.xp.asarray(

@@ -14,10 +14,11 @@ from typing import Any
 from ._compat import device_of, scalar_like, stop_gradient
 
 __all__ = [
+    "KERAS_EPSILON",
     "clamp_min",
-    "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "masked_logsumexp",
     "max_along",
     "nan_where",
     "relu",
@@ -25,10 +26,13 @@ __all__ = [
     "safe_log",
     "safe_sqrt",
     "shifted_logsumexp",
-    "sigmoid",
     "softplus",
     "xlogy",
 ]
+
+KERAS_EPSILON = 1e-7
+"""Keras's ``backend.epsilon()``: its floor on norms (``keras.ops.normalize``) and on the
+denominators of ``msle``/``mape``, matched where a loss follows Keras."""
 
 
 def softplus(x: Any, xp: Any) -> Any:
@@ -41,11 +45,6 @@ def softplus(x: Any, xp: Any) -> Any:
     return xp.logaddexp(x, xp.zeros_like(x))
 
 
-def log_sigmoid(x: Any, xp: Any) -> Any:
-    """``log(sigmoid(x)) = -softplus(-x)``, finite for every finite ``x``."""
-    return -softplus(-x, xp)
-
-
 def relu(x: Any, xp: Any) -> Any:
     """``max(x, 0)``, against a 0-d zero of ``x``'s dtype and device.
 
@@ -53,12 +52,6 @@ def relu(x: Any, xp: Any) -> Any:
     through ``torch.result_type``, which ``torch.compile(fullgraph=True)`` cannot trace.
     """
     return xp.maximum(x, scalar_like(0.0, x, xp))
-
-
-def sigmoid(x: Any, xp: Any) -> Any:
-    """Logistic sigmoid; both branches only ever see ``exp(-|x|) <= 1``."""
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def max_along(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = False) -> Any:
@@ -100,6 +93,21 @@ def logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = 
     _, log_s, m = shifted_logsumexp(x, xp, axis=axis)
     out = log_s + m
     return out if keepdims else xp.squeeze(out, axis=axis)
+
+
+def masked_logsumexp(x: Any, xp: Any, *, axis: int) -> Any:
+    """``logsumexp`` (keepdims) that is -inf with a zero gradient on an all -inf slice.
+
+    Entries masked out as ``-inf`` add exactly 0 with a zero gradient; a slice with none
+    left gives ``-inf`` (``log`` sees 1 there, so no NaN gradient), NaN stays NaN. The
+    shift ``m`` cancels exactly; its gradient is stopped (see ``shifted_logsumexp``).
+    """
+    m = stop_gradient(max_along(x, xp, axis=axis, keepdims=True))
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
+    some = s != 0
+    log_s = xp.where(some, xp.log(xp.where(some, s, xp.ones_like(s))), xp.full_like(s, -math.inf))
+    return log_s + m
 
 
 def log_softmax(x: Any, xp: Any, *, axis: int) -> Any:

@@ -24,9 +24,11 @@ __all__ = [
     "at_least",
     "boolean",
     "check_axis",
+    "check_broadcasts",
     "check_in_range",
     "check_reduction",
     "check_same_shape",
+    "check_values",
     "fmt_shape",
     "greater_than",
     "in_interval",
@@ -35,6 +37,7 @@ __all__ = [
     "one_of",
     "optional",
     "swapped_hint",
+    "value_span",
     "weights",
 ]
 
@@ -71,6 +74,22 @@ def check_same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:
         )
 
 
+def check_broadcasts(name: str, value: Any, shape: tuple[int, ...], to: str) -> None:
+    """Raise ``ValueError`` unless the array ``value`` broadcasts to ``shape`` (the shape
+    of ``to``) without enlarging it: torch's rule, trailing axes aligned, each of size 1
+    or equal, and no more axes than ``shape``."""
+    v_shape = tuple(value.shape)
+    fits = len(v_shape) <= len(shape) and all(
+        a in (1, b) for a, b in zip(reversed(v_shape), reversed(shape), strict=False)
+    )
+    if not fits:
+        raise ValueError(
+            f"{name} of shape {fmt_shape(v_shape)} does not broadcast to {to} of shape "
+            f"{fmt_shape(shape)}: align trailing axes, each of size 1 or equal, with no "
+            f"more axes than {to}"
+        )
+
+
 def swapped_hint(first: Any, second: Any) -> str:
     """A note for a shape error when the target (``second``) has more dimensions than the
     prediction (``first``): the usual sign of Keras's ``loss(y_true, y_pred)`` order."""
@@ -102,16 +121,32 @@ def is_eager(*arrays: Any) -> bool:
     )
 
 
+def check_values(x: Any, xp: Any, bad: Callable[[Any], Any], problem: Callable[[], str]) -> None:
+    """On eager, non-empty arrays, raise ``ValueError(problem())`` where ``bad(x)`` holds.
+
+    The one place where input values are read. Traced and lazy arrays (``is_eager``) are
+    not inspected (their losses turn unchecked bad values into NaN instead), nor are
+    Python numbers; ``problem`` builds the message only on failure.
+    """
+    if not hasattr(x, "shape") or not is_eager(x) or math.prod(x.shape) == 0:
+        return
+    if bool(xp.any(bad(x))):
+        raise ValueError(problem())
+
+
+def value_span(x: Any, xp: Any) -> str:
+    """``"got values from <min> to <max>"``, for the message of a failed value check."""
+    return f"got values from {float(xp.min(x))} to {float(xp.max(x))}"
+
+
 def check_in_range(x: Any, lo: float, hi: float, what: str, xp: Any) -> None:
     """On eager arrays, raise ``ValueError`` unless every value of ``x`` is in ``[lo, hi]``."""
-    if not is_eager(x) or math.prod(x.shape) == 0:
-        return
-    bad = xp.logical_or(x < lo, x > hi)
-    if bool(xp.any(bad)):
-        raise ValueError(
-            f"{what} must lie in [{lo}, {hi}]; got values from {float(xp.min(x))} "
-            f"to {float(xp.max(x))}"
-        )
+    check_values(
+        x,
+        xp,
+        lambda v: xp.logical_or(v < lo, v > hi),
+        lambda: f"{what} must lie in [{lo}, {hi}]; {value_span(x, xp)}",
+    )
 
 
 # --- hyperparameter rules ---------------------------------------------------------------

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ._compat import scalar_like, take_along_axis
-from ._examples import arrays, binary, integers, normal, signs, uniform
+from ._classes import _along, _check_index_target, _class_weight, _gather, _labels, _take_weight
+from ._compat import scalar_like
+from ._examples import arrays, binary, integers, normal, one_hot, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, relu, softplus
 from ._reduction import reduce
@@ -28,16 +27,14 @@ from ._types import Array, Reduction
 from ._validation import (
     at_least,
     check_axis,
+    check_broadcasts,
     check_in_range,
     check_same_shape,
-    fmt_shape,
     greater_than,
     in_interval,
     integer,
-    is_eager,
     one_of,
     optional,
-    swapped_hint,
     weights,
 )
 
@@ -68,15 +65,6 @@ _WEIGHT = weights(number=True)
 # --- shared pieces -----------------------------------------------------------------------
 
 
-def _one_hot_maker(n: int, c: int) -> Any:
-    """Example maker: float64 one-hot rows of ``c`` classes."""
-
-    def make(rng: np.random.Generator) -> Any:
-        return np.eye(c)[rng.integers(0, c, n)]
-
-    return make
-
-
 def _arrays_only(*weights: Any) -> list[Any]:
     """The weights that are arrays (Python sequences are converted later, in the namespace)."""
     return [w for w in weights if not isinstance(w, (list, tuple))]
@@ -100,31 +88,8 @@ def _broadcast_weight(w: Any, shape: tuple[int, ...], ns: Namespace, name: str) 
     if isinstance(w, (int, float)):
         return w
     w = _as_array(w, ns)
-    ws = tuple(w.shape)
-    fits = len(ws) <= len(shape) and all(
-        a in (1, b) for a, b in zip(ws[::-1], shape[::-1], strict=False)
-    )
-    if not fits:
-        raise ValueError(
-            f"{name} of shape {fmt_shape(ws)} does not broadcast to pred of shape "
-            f"{fmt_shape(shape)}: align trailing axes, each of size 1 or equal, with no more "
-            "axes than pred"
-        )
+    check_broadcasts(name, w, shape, "pred")
     return ns.float(w)
-
-
-def _class_weight(w: Any, ndim: int, axis: int, classes: int, ns: Namespace) -> Any:
-    """A length-``classes`` weight vector, shaped to broadcast along ``axis``."""
-    w = _as_array(w, ns)
-    if not hasattr(w, "shape") or tuple(w.shape) != (classes,):
-        got = fmt_shape(w.shape) if hasattr(w, "shape") else repr(w)
-        raise ValueError(
-            f"weight must have one entry per class, shape ({classes},); got weight {got} "
-            f"for {classes} classes"
-        )
-    shape = [1] * ndim
-    shape[axis] = classes
-    return ns.xp.reshape(ns.float(w), tuple(shape))
 
 
 def _clamped_log(x: Any, xp: Any, *, one_minus: bool) -> Any:
@@ -469,7 +434,7 @@ def squared_hinge(pred: Array, target: Array, *, reduction: Reduction = "mean") 
 
 @loss(
     "classification",
-    example=arrays(normal(6, 5), _one_hot_maker(6, 5)),
+    example=arrays(normal(6, 5), one_hot(6, 5)),
     rules={"axis": integer},
 )
 def categorical_hinge(
@@ -506,24 +471,6 @@ def categorical_hinge(
     positive = xp.sum(t * s, axis=ax)
     negative = max_along((1 - t) * s, xp, axis=ax)
     return reduce(relu(negative - positive + 1, xp), reduction, xp)
-
-
-def _class_indices(target: Any, pred: Any, ax: int, xp: Any) -> None:
-    """``target`` holds integer class indices, one per sample of ``pred`` (``axis`` removed)."""
-    want = tuple(pred.shape[:ax]) + tuple(pred.shape[ax + 1 :])
-    if not xp.isdtype(target.dtype, "integral"):
-        raise TypeError(
-            f"target must hold integer class indices; got dtype {target.dtype}"
-            f"{swapped_hint(pred, target)}"
-        )
-    if tuple(target.shape) != want:
-        raise ValueError(
-            f"target must have pred's shape without the class axis {ax}: pred "
-            f"{fmt_shape(pred.shape)} needs target {fmt_shape(want)}; got target "
-            f"{fmt_shape(target.shape)}"
-        )
-    classes = pred.shape[ax]
-    check_in_range(target, 0, classes - 1, f"target (class indices for {classes} classes)", xp)
 
 
 @loss(
@@ -581,23 +528,17 @@ def multi_margin(
     ns = resolve(pred, target, *_arrays_only(weight))
     xp, s = ns.xp, ns.float(pred)
     ax = check_axis(axis, s.ndim)
-    _class_indices(target, s, ax, xp)
+    _check_index_target(s, target, ax, xp)
     classes = s.shape[ax]
-    w = None if weight is None else _class_weight(weight, s.ndim, ax, classes, ns)
-    labels: Any = target
-    bad = None if is_eager(labels) else xp.logical_or(labels < 0, labels >= classes)
-    if bad is not None:  # unchecked labels: picked in range, the sample's loss is NaN
-        labels = xp.where(bad, xp.zeros_like(labels), labels)
-    index = xp.expand_dims(labels, axis=ax)
-    s_true = take_along_axis(s, index, xp, axis=ax)
+    labels, _, bad = _labels(target, None, classes, ns)  # bad labels: picked in range, NaN
+    s_true = xp.expand_dims(_gather(s, labels, ax, xp), axis=ax)
     terms = relu(margin + (s - s_true), xp)  # the true class gives exactly `margin`
     own = relu(margin + xp.zeros((), dtype=ns.dtype, device=ns.device), xp)
     if p == 2:
         terms, own = xp.square(terms), xp.square(own)
     out = (xp.sum(terms, axis=ax) - own) / classes
-    if w is not None:
-        w_true = take_along_axis(xp.broadcast_to(w, tuple(s.shape)), index, xp, axis=ax)
-        out = out * xp.squeeze(w_true, axis=ax)
+    if weight is not None:
+        out = out * _take_weight(_class_weight(weight, classes, ax, ns), labels, xp)
     return reduce(nan_where(bad, out, xp), reduction, xp)
 
 
@@ -664,5 +605,5 @@ def multilabel_soft_margin(
     classes = z.shape[ax]
     out = _Logistic(z, xp).bce(t)
     if weight is not None:
-        out = out * _class_weight(weight, z.ndim, ax, classes, ns)
+        out = out * _along(_class_weight(weight, classes, ax, ns), ax, z.ndim, xp)
     return reduce(xp.sum(out, axis=ax) / classes, reduction, xp)

@@ -21,33 +21,35 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ._compat import index_dtype, scalar_like, stop_gradient, take_along_axis
+from ._classes import (
+    _along,
+    _class_weight,
+    _gather,
+    _is_index_target,
+    _labels,
+    _take_weight,
+)
+from ._compat import scalar_like
 from ._examples import arrays, integers, normal, simplex
 from ._namespace import Namespace, resolve
-from ._primitives import max_along, nan_where, shifted_logsumexp
+from ._primitives import log_softmax, masked_logsumexp, nan_where, shifted_logsumexp, xlogy
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
 from ._validation import (
     Rule,
     at_least,
-    boolean,
     check_axis,
     check_same_shape,
-    fmt_shape,
     in_interval,
     integer,
-    is_eager,
     optional,
-    swapped_hint,
     weights,
 )
 
 __all__ = [
     "categorical_cross_entropy",
     "cross_entropy",
-    "js_div",
-    "kl_div",
     "nll",
     "poly1_cross_entropy",
     "softmax_focal",
@@ -82,109 +84,6 @@ _LOG_THREE_QUARTERS = math.log(0.75)
 def _is_zero(value: Any) -> bool:
     """True for a Python number equal to 0 (arrays count as nonzero: no value branching)."""
     return isinstance(value, (int, float)) and value == 0
-
-
-def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
-    """True for integer class indices, False for probabilities; ValueError on bad shapes."""
-    shape, t_shape = tuple(logits.shape), tuple(target.shape)
-    index_shape = shape[:axis] + shape[axis + 1 :]
-    if xp.isdtype(target.dtype, "integral"):
-        if t_shape != index_shape:
-            raise ValueError(
-                f"class-index target must have the logits' shape without axis {axis}: "
-                f"expected {fmt_shape(index_shape)} for logits {fmt_shape(shape)}; "
-                f"got target {fmt_shape(t_shape)}"
-            )
-        return True
-    if not xp.isdtype(target.dtype, "real floating"):
-        raise ValueError(
-            f"target must hold integer class indices or floating class probabilities; "
-            f"got dtype {target.dtype}"
-        )
-    if t_shape != shape:
-        hint = " (integer labels need an integer dtype)" if t_shape == index_shape else ""
-        raise ValueError(
-            f"probability target must have the logits' shape: logits {fmt_shape(shape)}, "
-            f"target {fmt_shape(t_shape)}{hint}{swapped_hint(logits, target)}"
-        )
-    return False
-
-
-def _labels(
-    target: Any, ignore_index: int | None, num_classes: int, ns: Namespace
-) -> tuple[Any, Any, Any]:
-    """Labels in the indexing dtype, the keep mask (or None) and the unchecked-bad mask.
-
-    Where values are checked (``is_eager``), labels outside ``[0, num_classes)`` that are
-    not ``ignore_index`` raise ``ValueError`` and the bad mask is None. Where they are not
-    (traced, lazy, an accelerator with checks off), the bad mask marks them: the loss
-    gives NaN there (``nan_where``), never the loss of some other class. Ignored and bad
-    labels are returned as 0, so every gather stays in range.
-    """
-    xp = ns.xp
-    wanted = index_dtype(xp, ns.device)
-    labels = target if target.dtype == wanted else xp.astype(target, wanted)
-    keep = None if ignore_index is None else labels != ignore_index
-    bad = None
-    if not is_eager(labels):
-        bad = xp.logical_or(labels < 0, labels >= num_classes)
-        if keep is not None:
-            bad = xp.logical_and(bad, keep)
-    elif math.prod(labels.shape) > 0:
-        _check_labels(labels, keep, ignore_index, num_classes, xp)
-    drop = None if keep is None else xp.logical_not(keep)
-    if bad is not None:
-        drop = bad if drop is None else xp.logical_or(drop, bad)
-    if drop is None:
-        return labels, keep, None
-    return xp.where(drop, xp.zeros_like(labels), labels), keep, bad
-
-
-def _check_labels(
-    labels: Any, keep: Any, ignore_index: int | None, num_classes: int, xp: Any
-) -> None:
-    bad = xp.logical_or(labels < 0, labels >= num_classes)
-    if keep is not None:
-        bad = xp.logical_and(bad, keep)
-    if bool(xp.any(bad)):
-        raise ValueError(
-            f"class labels must lie in [0, {num_classes - 1}]"
-            + ("" if ignore_index is None else f" or equal ignore_index={ignore_index}")
-            + f"; got values from {int(xp.min(labels))} to {int(xp.max(labels))}"
-        )
-
-
-def _class_weight(weight: Any, num_classes: int, axis: int, ns: Namespace) -> Any:
-    """``weight`` as a float array of length C, or ValueError naming both lengths."""
-    if weight is None:
-        return None
-    if isinstance(weight, Sequence):
-        weight = ns.constant(list(weight))
-    if tuple(weight.shape) != (num_classes,):
-        raise ValueError(
-            f"weight must hold one value per class: length {num_classes} (the size of "
-            f"logits along axis {axis}); got weight of shape {fmt_shape(weight.shape)}"
-        )
-    return ns.float(weight)
-
-
-def _along(vector: Any, axis: int, ndim: int, xp: Any) -> Any:
-    """A length-C vector reshaped to broadcast along ``axis`` of an ``ndim`` array."""
-    shape = [1] * ndim
-    shape[axis] = vector.shape[0]
-    return xp.reshape(vector, tuple(shape))
-
-
-def _gather(x: Any, labels: Any, axis: int, xp: Any) -> Any:
-    """``x[..., labels, ...]`` along ``axis``: the class-index picks, ``axis`` removed."""
-    picked = take_along_axis(x, xp.expand_dims(labels, axis=axis), xp, axis=axis)
-    return xp.squeeze(picked, axis=axis)
-
-
-def _take_weight(weight: Any, labels: Any, xp: Any) -> Any:
-    """The class weight of every label (same shape as ``labels``)."""
-    flat = xp.take(weight, xp.reshape(labels, (-1,)), axis=0)
-    return xp.reshape(flat, tuple(labels.shape))
 
 
 def _weighted_reduce(
@@ -245,19 +144,6 @@ def _uniform_cross_entropy(z: Any, log_s: Any, w: Any, axis: int, xp: Any) -> An
     return log_s * xp.sum(w) - xp.sum(z * _along(w, axis, z.ndim, xp), axis=axis)
 
 
-def _masked_logsumexp(x: Any, xp: Any, *, axis: int) -> Any:
-    """``logsumexp`` (keepdims) that is -inf with a zero gradient on an all -inf slice.
-
-    The shift ``m`` cancels exactly; its gradient is stopped (see ``shifted_logsumexp``).
-    """
-    m = stop_gradient(max_along(x, xp, axis=axis, keepdims=True))
-    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
-    s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
-    some = s > 0
-    log_s = xp.where(some, xp.log(xp.where(some, s, xp.ones_like(s))), xp.full_like(s, -math.inf))
-    return log_s + m
-
-
 def _log1m_softmax(log_p: Any, xp: Any, *, axis: int) -> Any:
     """``log(1 - softmax)`` from the log-probabilities, finite in value and gradient.
 
@@ -267,9 +153,7 @@ def _log1m_softmax(log_p: Any, xp: Any, *, axis: int) -> Any:
     """
     small = log_p <= _LOG_THREE_QUARTERS
     direct = xp.log1p(-xp.exp(xp.where(small, log_p, xp.full_like(log_p, -1.0))))
-    others = _masked_logsumexp(
-        xp.where(small, log_p, xp.full_like(log_p, -math.inf)), xp, axis=axis
-    )
+    others = masked_logsumexp(xp.where(small, log_p, xp.full_like(log_p, -math.inf)), xp, axis=axis)
     return xp.where(small, direct, others)
 
 
@@ -357,26 +241,57 @@ def cross_entropy(
     Szegedy, Vanhoucke, Ioffe, Shlens & Wojna, "Rethinking the Inception Architecture
     for Computer Vision", CVPR 2016 (label smoothing).
     """
-    ns, ax, num_classes, index, w = _setup(logits, target, weight, axis, ignore_index)
-    xp = ns.xp
+    ns, ax, _, index, w = _setup(logits, target, weight, axis, ignore_index)
     x = ns.float(logits)
+    if index:
+        return _cross_entropy_of_indices(
+            x, target, ns, ax, w, ignore_index, label_smoothing, reduction
+        )
+    return _cross_entropy_of_probabilities(
+        x, ns.float(target), ns, ax, w, label_smoothing, reduction
+    )
+
+
+def _with_smoothing(
+    per_sample: Any, z: Any, log_s: Any, w: Any, ax: int, label_smoothing: Any, xp: Any
+) -> Any:
+    """``(1 - ε) ℓ + (ε / C) Σ_c w_c (-log p_c)``: the smoothing term mixed in (ε ≠ 0)."""
+    if _is_zero(label_smoothing):
+        return per_sample
+    uniform = _uniform_cross_entropy(z, log_s, w, ax, xp)
+    return (1 - label_smoothing) * per_sample + (label_smoothing / z.shape[ax]) * uniform
+
+
+def _cross_entropy_of_indices(
+    x: Any,
+    target: Any,
+    ns: Namespace,
+    ax: int,
+    w: Any,
+    ignore_index: int | None,
+    label_smoothing: Any,
+    reduction: str,
+) -> Any:
+    """:func:`cross_entropy` of class indices: ``-w_y log p_y``, torch's weighted mean."""
+    xp = ns.xp
     z, log_s, m = shifted_logsumexp(x, xp, axis=ax)
-    if not index:
-        per_sample = _soft_cross_entropy(z, log_s, ns.float(target), w, ax, xp)
-        if not _is_zero(label_smoothing):
-            uniform = _uniform_cross_entropy(z, log_s, w, ax, xp)
-            per_sample = (1 - label_smoothing) * per_sample + (
-                label_smoothing / num_classes
-            ) * uniform
-        return reduce(per_sample, reduction, xp)
-    labels, keep, bad = _labels(target, ignore_index, num_classes, ns)
+    labels, keep, bad = _labels(target, ignore_index, int(x.shape[ax]), ns)
     nll_y = _index_cross_entropy(x, log_s, m, labels, ax, xp)
     tw = None if w is None else _take_weight(w, labels, xp)
     per_sample = nll_y if tw is None else tw * nll_y
-    if not _is_zero(label_smoothing):
-        uniform = _uniform_cross_entropy(z, log_s, w, ax, xp)
-        per_sample = (1 - label_smoothing) * per_sample + (label_smoothing / num_classes) * uniform
+    per_sample = _with_smoothing(per_sample, z, log_s, w, ax, label_smoothing, xp)
     return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
+
+
+def _cross_entropy_of_probabilities(
+    x: Any, t: Any, ns: Namespace, ax: int, w: Any, label_smoothing: Any, reduction: str
+) -> Any:
+    """:func:`cross_entropy` of class probabilities: ``-Σ_c w_c t_c log p_c``, plain mean."""
+    xp = ns.xp
+    z, log_s, _ = shifted_logsumexp(x, xp, axis=ax)
+    per_sample = _soft_cross_entropy(z, log_s, t, w, ax, xp)
+    per_sample = _with_smoothing(per_sample, z, log_s, w, ax, label_smoothing, xp)
+    return reduce(per_sample, reduction, xp)
 
 
 @loss(
@@ -483,7 +398,7 @@ def categorical_cross_entropy(
     p = xp.clip(
         p / xp.sum(p, axis=ax, keepdims=True), scalar_like(eps, p, xp), scalar_like(1 - eps, p, xp)
     )
-    return reduce(-xp.sum(t * xp.log(p), axis=ax), reduction, xp)
+    return reduce(-xp.sum(xlogy(t, p, xp), axis=ax), reduction, xp)
 
 
 @loss(
@@ -532,27 +447,50 @@ def softmax_focal(
     Lin, Goyal, Girshick, He & Dollár, "Focal Loss for Dense Object Detection",
     ICCV 2017.
     """
-    ns, ax, num_classes, index, w = _setup(logits, target, weight, axis, ignore_index)
-    xp = ns.xp
+    ns, ax, _, index, w = _setup(logits, target, weight, axis, ignore_index)
     x = ns.float(logits)
-    z, log_s, m = shifted_logsumexp(x, xp, axis=ax)
-    log_p = z - log_s
     if index:
-        labels, keep, bad = _labels(target, ignore_index, num_classes, ns)
-        per_sample = _index_cross_entropy(x, log_s, m, labels, ax, xp)
-        if not _is_zero(gamma):
-            log1m_p = _gather(_log1m_softmax(log_p, xp, axis=ax), labels, ax, xp)
-            per_sample = _focal_factor(log1m_p, gamma, xp) * per_sample
-        tw = None if w is None else _take_weight(w, labels, xp)
-        if tw is not None:
-            per_sample = tw * per_sample
-        if alpha is not None:
-            per_sample = alpha * per_sample
-        return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
-    t = ns.float(target)
+        return _focal_of_indices(x, target, ns, ax, w, ignore_index, gamma, alpha, reduction)
+    return _focal_of_probabilities(x, ns.float(target), ns, ax, w, gamma, alpha, reduction)
+
+
+def _focal_of_indices(
+    x: Any,
+    target: Any,
+    ns: Namespace,
+    ax: int,
+    w: Any,
+    ignore_index: int | None,
+    gamma: Any,
+    alpha: Any,
+    reduction: str,
+) -> Any:
+    """:func:`softmax_focal` of class indices: the factor and the log at ``y`` only."""
+    xp = ns.xp
+    z, log_s, m = shifted_logsumexp(x, xp, axis=ax)
+    labels, keep, bad = _labels(target, ignore_index, int(x.shape[ax]), ns)
+    per_sample = _index_cross_entropy(x, log_s, m, labels, ax, xp)
+    if not _is_zero(gamma):
+        log1m_p = _gather(_log1m_softmax(z - log_s, xp, axis=ax), labels, ax, xp)
+        per_sample = _focal_factor(log1m_p, gamma, xp) * per_sample
+    tw = None if w is None else _take_weight(w, labels, xp)
+    if tw is not None:
+        per_sample = tw * per_sample
+    if alpha is not None:
+        per_sample = alpha * per_sample
+    return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
+
+
+def _focal_of_probabilities(
+    x: Any, t: Any, ns: Namespace, ax: int, w: Any, gamma: Any, alpha: Any, reduction: str
+) -> Any:
+    """:func:`softmax_focal` of class probabilities: every class's term, summed."""
+    xp = ns.xp
+    z, log_s, _ = shifted_logsumexp(x, xp, axis=ax)
     if _is_zero(gamma):  # the cross-entropy's own arithmetic: equal to it exactly
         per_sample = _soft_cross_entropy(z, log_s, t, w, ax, xp)
     else:
+        log_p = z - log_s
         factor = _focal_factor(_log1m_softmax(log_p, xp, axis=ax), gamma, xp)
         terms = -factor * _times_log(t, log_p, xp)
         if w is not None:
@@ -604,9 +542,7 @@ def poly1_cross_entropy(
     """
     ns, ax, num_classes, index, _ = _setup(logits, target, None, axis, None)
     xp = ns.xp
-    x = ns.float(logits)
-    z, log_s, _ = shifted_logsumexp(x, xp, axis=ax)
-    log_p = z - log_s
+    log_p = log_softmax(ns.float(logits), xp, axis=ax)
     if not index:
         t = _smooth(ns.float(target), label_smoothing, num_classes)
         ce = -xp.sum(_times_log(t, log_p, xp), axis=ax)
@@ -620,142 +556,3 @@ def poly1_cross_entropy(
         ce = (1 - ls) * ce - (ls / num_classes) * xp.sum(log_p, axis=ax)
         poly = (1 - ls) * poly + ls * (num_classes - 1) / num_classes
     return reduce(nan_where(bad, ce + epsilon * poly, xp), reduction, xp)
-
-
-@loss(
-    "classification",
-    example=arrays(simplex(6, 5), simplex(6, 5)),
-    rules={"axis": integer, "log_pred": boolean, "log_target": boolean},
-)
-def kl_div(
-    pred: Array,
-    target: Array,
-    *,
-    axis: int = -1,
-    log_pred: bool = False,
-    log_target: bool = False,
-    reduction: Reduction = "mean",
-) -> Array:
-    r"""Kullback–Leibler divergence of ``target`` from ``pred``, KL(target ‖ pred).
-
-    .. math:: \ell = \sum_c t_c\,(\log t_c - \log p_c), \qquad 0 \log 0 = 0
-
-    summed over ``axis``: "none" gives one value per remaining index, "mean" averages
-    them (on 2-D inputs, ``torch.nn.functional.kl_div(log p, t,
-    reduction="batchmean")``). A zero target probability contributes exactly 0, also
-    where ``pred`` is 0 (torch gives NaN there).
-
-    Parameters
-    ----------
-    pred, target
-        Probability vectors of equal shape along ``axis``.
-    axis
-        The distribution axis.
-    log_pred, log_target
-        ``pred`` / ``target`` are given as log-probabilities.
-    reduction
-        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
-
-    References
-    ----------
-    Kullback & Leibler, "On Information and Sufficiency", Ann. Math. Stat., 1951.
-    """
-    ns = resolve(pred, target)
-    check_same_shape(pred, target, "pred", "target")
-    xp = ns.xp
-    ax = check_axis(axis, pred.ndim)
-    p, t = ns.float(pred), ns.float(target)
-    if log_pred or log_target:
-        log_t = t if log_target else None
-        if log_target:
-            t = xp.exp(t)
-        nonzero = t != 0
-        one = xp.ones_like(t)
-        if log_t is None:
-            log_t = xp.log(xp.where(nonzero, t, one))
-        log_p = p if log_pred else xp.log(xp.where(nonzero, p, one))
-        # double where: a zero target never lets log 0 (or a -inf log) into the value
-        # or the gradient
-        zero = xp.zeros_like(t)
-        gap = xp.where(nonzero, log_t, zero) - xp.where(nonzero, log_p, zero)
-    else:
-        gap = _log_ratio(t, p, xp)
-    return reduce(xp.sum(t * gap, axis=ax), reduction, xp)
-
-
-def _log_ratio(t: Any, p: Any, xp: Any) -> Any:
-    """``log(t / p)`` where ``t != 0``, else 0; gradient-safe (double where).
-
-    Where ``t`` is within half of ``p`` it is ``log1p((t - p) / p)``: ``t - p`` is exact
-    there, so nearly equal distributions keep their small divergence in half precision
-    (two separate logs would each round by far more than the divergence).
-    """
-    nonzero = t != 0
-    one = xp.ones_like(t)
-    close = xp.logical_and(nonzero, xp.abs(t - p) <= p / 2)
-    t_c, p_c = xp.where(close, t, one), xp.where(close, p, one)
-    near = xp.log1p((t_c - p_c) / p_c)
-    far = xp.log(xp.where(nonzero, t, one)) - xp.log(xp.where(nonzero, p, one))
-    return xp.where(close, near, xp.where(nonzero, far, xp.zeros_like(t)))
-
-
-def _js_terms(p: Any, t: Any, xp: Any) -> Any:
-    """``p log(p/m) + t log(t/m)`` per class, ``m = (p + t)/2``, 0·log 0 = 0, each >= 0.
-
-    With ``d = (p - t)/(p + t)`` the term is ``m f(d)``,
-    ``f(d) = (1+d) log(1+d) + (1-d) log(1-d) = 2 d atanh(d) + log1p(-d²)``: for
-    ``|d| <= 1/2`` that form loses at most a factor 2 to cancellation, so nearly equal
-    distributions keep their (quadratically small) divergence in half precision.
-    Elsewhere (including a zero probability, ``|d| = 1``) the terms are taken directly.
-    """
-    one = xp.ones_like(p)
-    m = (p + t) / 2
-    some = m != 0
-    d = (p - t) / xp.where(some, p + t, one)
-    close = xp.logical_and(some, xp.abs(d) <= 0.5)
-    d_c = xp.where(close, d, xp.zeros_like(d))
-    near = m * (2 * d_c * xp.atanh(d_c) + xp.log1p(-d_c * d_c))
-    far = _mixture_term(p, m, xp) + _mixture_term(t, m, xp)
-    return xp.where(close, near, far)
-
-
-def _mixture_term(a: Any, m: Any, xp: Any) -> Any:
-    """``a (log a - log m)`` with 0 where ``a == 0`` (``m > 0`` wherever ``a > 0``)."""
-    nonzero = a != 0
-    one = xp.ones_like(a)
-    gap = xp.log(xp.where(nonzero, a, one)) - xp.log(xp.where(nonzero, m, one))
-    return a * gap
-
-
-@loss("classification", example=arrays(simplex(6, 5), simplex(6, 5)), rules={"axis": integer})
-def js_div(pred: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean") -> Array:
-    r"""Jensen–Shannon divergence (natural log) between two probability vectors.
-
-    .. math:: \ell = \tfrac12 \mathrm{KL}(p \,\|\, m) + \tfrac12 \mathrm{KL}(t \,\|\, m),
-              \qquad m = \tfrac12 (p + t)
-
-    summed over ``axis`` ("none": one value per sample), with 0 log 0 = 0. Matches
-    ``scipy.spatial.distance.jensenshannon(p, t) ** 2`` on probability vectors (scipy
-    also renormalises its inputs; here they are used as given).
-
-    Parameters
-    ----------
-    pred, target
-        Probability vectors of equal shape along ``axis``.
-    axis
-        The distribution axis.
-    reduction
-        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
-
-    References
-    ----------
-    Lin, "Divergence Measures Based on the Shannon Entropy", IEEE Trans. Inf. Theory,
-    1991.
-    """
-    ns = resolve(pred, target)
-    check_same_shape(pred, target, "pred", "target")
-    xp = ns.xp
-    ax = check_axis(axis, pred.ndim)
-    p, t = ns.float(pred), ns.float(target)
-    per_sample = xp.sum(_js_terms(p, t, xp), axis=ax) / 2
-    return reduce(per_sample, reduction, xp)

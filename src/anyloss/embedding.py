@@ -12,10 +12,10 @@ import functools
 import math
 from typing import Any
 
-from ._compat import scalar_like, stop_gradient
+from ._compat import scalar_like
 from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import max_along, relu, safe_sqrt
+from ._primitives import KERAS_EPSILON, masked_logsumexp, relu, safe_sqrt
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
@@ -25,12 +25,13 @@ from ._validation import (
     check_axis,
     check_in_range,
     check_same_shape,
+    check_values,
     fmt_shape,
     greater_than,
     in_interval,
     integer,
-    is_eager,
     swapped_hint,
+    value_span,
 )
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
 ]
 
 _TORCH_COSINE_EPSILON = 1e-12  # added to each squared norm by torch's cosine_embedding_loss
-_KERAS_EPSILON = 1e-7  # keras.ops.normalize: x / max(||x||, epsilon)
 _ANY_REAL = in_interval(-math.inf, math.inf)
 
 
@@ -53,14 +53,14 @@ _ANY_REAL = in_interval(-math.inf, math.inf)
 
 def _check_values(target: Any, allowed: tuple[float, ...], name: str, xp: Any) -> None:
     """On eager arrays, raise ``ValueError`` unless every value of ``target`` is allowed."""
-    if not is_eager(target) or math.prod(target.shape) == 0:
-        return
-    ok = functools.reduce(xp.logical_or, [target == a for a in allowed])
-    if not bool(xp.all(ok)):
-        raise ValueError(
-            f"{name} values must be one of {', '.join(map(str, allowed))}; got values from "
-            f"{float(xp.min(target))} to {float(xp.max(target))}"
-        )
+    check_values(
+        target,
+        xp,
+        lambda v: xp.logical_not(functools.reduce(xp.logical_or, [v == a for a in allowed])),
+        lambda: (
+            f"{name} values must be one of {', '.join(map(str, allowed))}; {value_span(target, xp)}"
+        ),
+    )
 
 
 def _check_target_shape(
@@ -412,7 +412,7 @@ def cosine_similarity(
     xp = ns.xp
     ax = check_axis(axis, p.ndim)
     cos = xp.sum(
-        _unit(p, _KERAS_EPSILON, xp, axis=ax) * _unit(t, _KERAS_EPSILON, xp, axis=ax), axis=ax
+        _unit(p, KERAS_EPSILON, xp, axis=ax) * _unit(t, KERAS_EPSILON, xp, axis=ax), axis=ax
     )
     return reduce(-cos, reduction, xp)
 
@@ -426,20 +426,15 @@ def _pair_masks(labels: Any, n: int, ns: Namespace) -> tuple[Any, Any]:
     return xp.logical_and(same, off_diagonal), xp.logical_not(same)
 
 
-def _masked_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
-    """Row-wise ``log sum exp(s)`` over ``mask`` (shape ``(N, 1)``) and whether a row has any.
+def _negatives_logsumexp(s: Any, negative: Any, xp: Any) -> tuple[Any, Any]:
+    """Row-wise ``log sum exp(s)`` over the ``negative`` mask and whether a row has any.
 
-    The shift is the row maximum over the mask, so nothing overflows. Masked-out entries
-    are -inf, whose exponential is exactly 0 with a zero gradient; rows with an empty mask
-    give 0 (to be masked out by the caller) with no NaN gradient (log sees 1 there).
-    The shift cancels exactly; its gradient is stopped (``_compat.stop_gradient``).
+    Rows without a negative give 0 (masked out by the caller) with a zero gradient.
     """
-    any_in = xp.any(mask, axis=1, keepdims=True)
-    masked = xp.where(mask, s, scalar_like(-math.inf, s, xp))
-    zero = scalar_like(0.0, s, xp)
-    m = xp.where(any_in, stop_gradient(max_along(masked, xp, axis=1, keepdims=True)), zero)
-    total = xp.sum(xp.exp(masked - m), axis=1, keepdims=True)
-    return xp.log(xp.where(any_in, total, scalar_like(1.0, s, xp))) + m, any_in
+    any_in = xp.any(negative, axis=1, keepdims=True)
+    masked = xp.where(negative, s, scalar_like(-math.inf, s, xp))
+    lse = masked_logsumexp(masked, xp, axis=1)
+    return xp.where(any_in, lse, scalar_like(0.0, s, xp)), any_in
 
 
 @loss(
@@ -501,7 +496,7 @@ def ntxent(
     unit = e / xp.sqrt(xp.maximum(sq, scalar_like(float(xp.finfo(ns.dtype).eps), sq, xp)))
     s = xp.matmul(unit / temperature, xp.permute_dims(unit, (1, 0)))
     positive, negative = _pair_masks(labels, n, ns)
-    lse, has_negative = _masked_logsumexp(s, negative, xp)
+    lse, has_negative = _negatives_logsumexp(s, negative, xp)
     # -log(e^s / (e^s + e^lse)) = softplus(lse - s), one logaddexp pass over the pairs
     pair_loss = xp.logaddexp(lse - s, scalar_like(0.0, s, xp))
     per_pair = xp.where(

@@ -12,7 +12,7 @@ from typing import Any
 from ._compat import scalar_like
 from ._examples import arrays, normal, uniform
 from ._namespace import resolve, resolve_floats
-from ._primitives import clamp_min, softplus
+from ._primitives import KERAS_EPSILON, clamp_min, softplus
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
@@ -39,7 +39,6 @@ __all__ = [
     "smooth_l1",
 ]
 
-_KERAS_EPSILON = 1e-7
 _PAIR = arrays(normal(6, 5), normal(6, 5))
 
 
@@ -177,7 +176,7 @@ def msle(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     """
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
     xp = ns.xp
-    floor = scalar_like(_KERAS_EPSILON, p, xp)
+    floor = scalar_like(KERAS_EPSILON, p, xp)
     pc, tc = xp.maximum(p, floor), xp.maximum(t, floor)
     # log(1 + p) - log(1 + t) as one log1p: no cancellation between two close logs
     d = xp.log1p((pc - tc) / (1 + tc))
@@ -194,7 +193,7 @@ def mape(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     """
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
     xp = ns.xp
-    floor = scalar_like(_KERAS_EPSILON, t, xp)
+    floor = scalar_like(KERAS_EPSILON, t, xp)
     return reduce(100 * xp.abs(t - p) / xp.maximum(xp.abs(t), floor), reduction, xp)
 
 

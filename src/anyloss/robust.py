@@ -23,7 +23,15 @@ from ._namespace import Namespace, resolve
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
-from ._validation import check_same_shape, fmt_shape, greater_than, in_interval, is_eager
+from ._validation import (
+    check_broadcasts,
+    check_same_shape,
+    check_values,
+    greater_than,
+    in_interval,
+    is_eager,
+    value_span,
+)
 
 __all__ = [
     "adaptive_robust",
@@ -51,30 +59,21 @@ def _param(value: Any, name: str, shape: tuple[Any, ...], ns: Namespace) -> Any:
     """``value`` (a Python number or an array broadcasting to ``shape``) in the float dtype."""
     if isinstance(value, (int, float)):
         return float(value)
-    p_shape = tuple(value.shape)
-    fits = len(p_shape) <= len(shape) and all(
-        p in (1, s) for p, s in zip(reversed(p_shape), reversed(shape), strict=False)
-    )
-    if not fits:
-        raise ValueError(
-            f"{name} of shape {fmt_shape(p_shape)} does not broadcast to the residual's shape "
-            f"{fmt_shape(shape)}: its axes, aligned from the right, must be 1 or equal"
-        )
+    check_broadcasts(name, value, shape, "the residual")
     return ns.float(value)
 
 
 def _check_eager(value: Any, name: str, lo: float, hi: float, xp: Any, *, open_lo: bool) -> None:
     """On eager arrays, ``ValueError`` unless every value lies in the interval (NaN fails)."""
-    if isinstance(value, float) or not is_eager(value) or math.prod(value.shape) == 0:
-        return
-    low = value <= lo if open_lo else value < lo
-    bad = xp.logical_or(xp.logical_or(low, value > hi), xp.isnan(value))
-    if bool(xp.any(bad)):
-        interval = f"({lo}, {hi}]" if open_lo else f"[{lo}, {hi}]"
-        raise ValueError(
-            f"{name} must lie in {interval}; got values from "
-            f"{float(xp.min(value))} to {float(xp.max(value))}"
-        )
+    interval = f"({lo}, {hi}]" if open_lo else f"[{lo}, {hi}]"
+
+    def outside(v: Any) -> Any:
+        low = v <= lo if open_lo else v < lo
+        return xp.logical_or(xp.logical_or(low, v > hi), xp.isnan(v))
+
+    check_values(
+        value, xp, outside, lambda: f"{name} must lie in {interval}; {value_span(value, xp)}"
+    )
 
 
 def _residual(pred: Any, target: Any, params: dict[str, Any]) -> tuple[Namespace, Any, dict]:
@@ -85,16 +84,6 @@ def _residual(pred: Any, target: Any, params: dict[str, Any]) -> tuple[Namespace
     shape = tuple(pred.shape)
     out = {k: _param(v, k, shape, ns) for k, v in params.items()}
     return ns, ns.float(pred) - ns.float(target), out
-
-
-def _work_dtype(ns: Namespace) -> Any:
-    """float32 for half-precision inputs (the log/exp compositions need its range), else as is."""
-    xp = ns.xp
-    return xp.float32 if xp.finfo(ns.dtype).bits < 32 else ns.dtype
-
-
-def _cast(x: Any, dtype: Any, xp: Any) -> Any:
-    return x if isinstance(x, float) or x.dtype == dtype else xp.astype(x, dtype)
 
 
 def _squared_scaled(x: Any, scale: Any) -> Any:
@@ -381,12 +370,12 @@ def general_robust(
     xp = ns.xp
     _check_eager(p["scale"], "scale", 0.0, math.inf, xp, open_lo=True)
     _check_eager(p["alpha"], "alpha", -math.inf, math.inf, xp, open_lo=False)
-    work = _work_dtype(ns)
-    a, c = _cast(p["alpha"], work, xp), _cast(p["scale"], work, xp)
+    work = ns.wide_dtype
+    a, c = ns.widen(p["alpha"]), ns.widen(p["scale"])
     if isinstance(a, float) and abs(a) > float(xp.finfo(work).max):
         a = math.copysign(math.inf, a)  # as the same alpha given as an array would round
-    z = _squared_scaled(_cast(x, work, xp), c)
-    return reduce(_cast(_rho(z, a, xp), ns.dtype, xp), reduction, xp)
+    z = _squared_scaled(ns.widen(x), c)
+    return reduce(ns.narrow(_rho(z, a, xp)), reduction, xp)
 
 
 @loss(
@@ -432,13 +421,13 @@ def adaptive_robust(
     xp = ns.xp
     _check_eager(p["scale"], "scale", 0.0, math.inf, xp, open_lo=True)
     _check_eager(p["alpha"], "alpha", 0.0, 4.0, xp, open_lo=False)
-    work = _work_dtype(ns)
-    a, c = _cast(p["alpha"], work, xp), _cast(p["scale"], work, xp)
-    z = _squared_scaled(_cast(x, work, xp), c)
+    work = ns.wide_dtype
+    a, c = ns.widen(p["alpha"]), ns.widen(p["scale"])
+    z = _squared_scaled(ns.widen(x), c)
     a_arr = xp.asarray(a, dtype=work, device=ns.device) if isinstance(a, float) else a
     log_c = math.log(c) if isinstance(c, float) else xp.log(c)
     nll = _rho(z, a, xp, infinite=False) + log_c + _log_z(a_arr, ns, work)
-    return reduce(_cast(nll, ns.dtype, xp), reduction, xp)
+    return reduce(ns.narrow(nll), reduction, xp)
 
 
 def _scaled_pair(

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from ._classes import _check_index_target, _labels
 from ._compat import cumulative_sum, device_of, scalar_like
-from ._examples import arrays, binary, integers, normal, simplex, uniform
+from ._examples import arrays, binary, integers, normal, one_hot, simplex, uniform
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, safe_div
 from ._reduction import reduce
@@ -34,11 +35,9 @@ from ._validation import (
     at_least,
     boolean,
     check_axis,
-    check_in_range,
-    fmt_shape,
+    check_values,
     greater_than,
-    is_eager,
-    swapped_hint,
+    integer,
 )
 
 __all__ = [
@@ -57,12 +56,6 @@ __all__ = [
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _integer(name: str, value: Any) -> None:
-    """Rule: the value is a Python integer (an axis)."""
-    if not _is_int(value):
-        raise ValueError(f"{name} must be an integer axis; got {value!r}")
 
 
 def _axes(name: str, value: Any) -> None:
@@ -92,22 +85,6 @@ def _normalize_axes(
     return tuple(sorted(axes))
 
 
-def _wide_dtype(ns: Namespace) -> Any:
-    """The dtype sums and sorts run in: float32 for half precision, else the input dtype."""
-    if ns.xp.finfo(ns.dtype).bits < 32:
-        return ns.xp.float32
-    return ns.dtype
-
-
-def _widen(ns: Namespace, *xs: Any) -> list[Any]:
-    dtype = _wide_dtype(ns)
-    return [x if x.dtype == dtype else ns.xp.astype(x, dtype) for x in xs]
-
-
-def _narrow(ns: Namespace, x: Any) -> Any:
-    return x if x.dtype == ns.dtype else ns.xp.astype(x, ns.dtype)
-
-
 def _sum(x: Any, axes: tuple[int, ...] | None, xp: Any, *, keepdims: bool = False) -> Any:
     """``sum`` over ``axes``; an empty tuple sums over nothing (torch would sum over all)."""
     if axes == ():
@@ -131,12 +108,12 @@ def _reduce_scores(scores: Any, reduction: str, ns: Namespace) -> Any:
     """``reduce`` in the input dtype; one 0-d score (``axis=None``) is its own mean and sum."""
     if scores.ndim != 0:
         scores = reduce(scores, reduction, ns.xp)
-    return _narrow(ns, scores)
+    return ns.narrow(scores)
 
 
 def _overlap_input(pred: Any, target: Any, axis: Any) -> tuple[Namespace, Any, Any, Any]:
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
-    p, t = _widen(ns, p, t)
+    p, t = ns.widen(p), ns.widen(t)
     return ns, p, t, _normalize_axes(axis, p.ndim)
 
 
@@ -343,20 +320,10 @@ def focal_tversky(
 # --- generalized Dice --------------------------------------------------------------------
 
 
-def _one_hot_target(*shape: int) -> Any:
-    """Maker: one-hot float64 targets along the last axis of ``shape``."""
-
-    def make(rng: np.random.Generator) -> Any:
-        labels = rng.integers(0, shape[-1], shape[:-1])
-        return np.eye(shape[-1])[labels]
-
-    return make
-
-
 @loss(
     "segmentation",
-    example=arrays(simplex(2, 5, 3), _one_hot_target(2, 5, 3)),
-    rules={"smooth": at_least(0.0), "axis": _axes, "class_axis": _integer},
+    example=arrays(simplex(2, 5, 3), one_hot(2, 5, 3)),
+    rules={"smooth": at_least(0.0), "axis": _axes, "class_axis": integer},
 )
 def generalized_dice(
     pred: Array,
@@ -399,7 +366,7 @@ def generalized_dice(
     """
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
     xp = ns.xp
-    p, t = _widen(ns, p, t)
+    p, t = ns.widen(p), ns.widen(t)
     k = check_axis(class_axis, p.ndim, "class_axis")
     axes = _normalize_axes(axis, p.ndim)
     if axes is None:
@@ -465,11 +432,14 @@ def _lovasz_rows(errors: Any, fg: Any, xp: Any, *, hinge: bool) -> Any:
 
 
 def _check_binary(x: Any, xp: Any) -> None:
-    if not is_eager(x) or math.prod(x.shape) == 0 or xp.isdtype(x.dtype, "bool"):
+    if xp.isdtype(x.dtype, "bool"):
         return
-    bad = xp.logical_and(x != 0, x != 1)
-    if bool(xp.any(bad)):
-        raise ValueError("target of lovasz_hinge must be binary (0 or 1)")
+    check_values(
+        x,
+        xp,
+        lambda v: xp.logical_and(v != 0, v != 1),
+        lambda: "target of lovasz_hinge must be binary (0 or 1)",
+    )
 
 
 @loss(
@@ -516,7 +486,7 @@ def lovasz_hinge(
     _check_binary(target, xp)
     if per_image and s.ndim == 0:
         raise ValueError("per_image=True needs logits with a first (image) axis; got a 0-d array")
-    s, t = _widen(ns, s, t)
+    s, t = ns.widen(s), ns.widen(t)
     image_axes = tuple(range(1, s.ndim)) if per_image else None
     if math.prod(s.shape) == 0:  # no pixels: 0 per image (dask cannot reshape empty chunks)
         return _reduce_scores(0 * xp.sum(s, axis=image_axes), reduction, ns)
@@ -533,7 +503,7 @@ def lovasz_hinge(
 @loss(
     "segmentation",
     example=arrays(simplex(2, 3, 4, 3), integers(2, 3, 4, high=3)),
-    rules={"axis": _integer},
+    rules={"axis": integer},
     coupled=True,  # one sort per class over every pixel of the batch
 )
 def lovasz_softmax(
@@ -571,32 +541,21 @@ def lovasz_softmax(
     ns = resolve(pred, target)
     xp = ns.xp
     k = check_axis(axis, pred.ndim)
+    _check_index_target(pred, target, k, xp)
     classes = pred.shape[k]
-    expected = tuple(pred.shape[:k]) + tuple(pred.shape[k + 1 :])
-    if tuple(target.shape) != expected:
-        raise ValueError(
-            f"target must have pred's shape without axis {axis}; got pred "
-            f"{fmt_shape(pred.shape)} and target {fmt_shape(target.shape)}"
-            f"{swapped_hint(pred, target)}"
-        )
-    if not xp.isdtype(target.dtype, "integral"):
-        raise TypeError(
-            f"target of lovasz_softmax must hold integer class indices; got dtype {target.dtype}"
-        )
-    check_in_range(target, 0, classes - 1, "class indices in target", xp)
-    (p,) = _widen(ns, ns.float(pred))
-    pixels = math.prod(expected)
+    labels, _, bad = _labels(target, None, classes, ns)
+    p = ns.widen(ns.float(pred))
+    pixels = math.prod(labels.shape)
     if pixels == 0:  # no class present: 0 (dask cannot reshape empty chunks)
-        return _narrow(ns, 0 * xp.sum(p))
+        return ns.narrow(0 * xp.sum(p))
     p = xp.reshape(xp.moveaxis(p, k, 0), (classes, pixels))
-    ids = xp.reshape(xp.arange(classes, dtype=target.dtype, device=ns.device), (classes, 1))
-    fg = xp.astype(xp.reshape(target, (1, pixels)) == ids, p.dtype)
+    ids = xp.reshape(xp.arange(classes, dtype=labels.dtype, device=ns.device), (classes, 1))
+    fg = xp.astype(xp.reshape(labels, (1, pixels)) == ids, p.dtype)
     per_class = _lovasz_rows(xp.abs(fg - p), fg, xp, hinge=False)
     present = xp.sum(fg, axis=-1) > 0
     count = xp.sum(xp.astype(present, p.dtype))
     total = xp.sum(xp.where(present, per_class, xp.zeros_like(per_class)))
     out = total / xp.maximum(count, scalar_like(1.0, count, xp))
-    if not is_eager(target):  # unchecked labels: one out of range makes the loss NaN
-        labels: Any = target
-        out = nan_where(xp.any(xp.logical_or(labels < 0, labels >= classes)), out, xp)
-    return _narrow(ns, out)  # 0-d: every reduction returns it
+    if bad is not None:  # unchecked labels: one out of range makes the loss NaN
+        out = nan_where(xp.any(bad), out, xp)
+    return ns.narrow(out)  # 0-d: every reduction returns it

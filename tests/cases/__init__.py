@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 # one module of cases per module of losses in src/anyloss
-MODULES = ("regression", "classification", "binary", "segmentation", "embedding", "robust")
+MODULES = (
+    "regression",
+    "classification",
+    "divergence",
+    "binary",
+    "segmentation",
+    "embedding",
+    "robust",
+)
 
 
 @dataclass(frozen=True)
@@ -119,3 +127,15 @@ def torch_tensor(x: Any) -> Any:
     import torch
 
     return torch.from_numpy(np.array(x))  # contiguous copy; keeps 0-d arrays 0-d
+
+
+def reduced(out: Any, reduction: str) -> Any:
+    """A native's per-element output reduced as ``reduction`` says, in float64."""
+    out = np.asarray(out, dtype=np.float64)
+    return out if reduction == "none" else (out.sum() if reduction == "sum" else out.mean())
+
+
+def simplex(rng: np.random.Generator, shape: tuple[int, ...], axis: int = -1) -> Any:
+    """Probability vectors along ``axis`` (strictly positive)."""
+    p = rng.uniform(0.05, 1.0, shape)
+    return p / p.sum(axis=axis, keepdims=True)

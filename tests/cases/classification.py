@@ -1,5 +1,5 @@
 """Classification family (multiclass / softmax part): float64 NumPy references from the
-formulas, natives from torch.nn.functional, Optax, Keras and SciPy."""
+formulas, natives from torch.nn.functional, Optax and Keras."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.cases import Case, Native, reduce_ref, torch_tensor
+from tests.cases import Case, Native, reduce_ref, reduced, simplex, torch_tensor
 
 # --- independent float64 references ---------------------------------------------------
 
@@ -158,38 +158,7 @@ def ref_poly1_cross_entropy(
     return reduce_ref(ce + epsilon * np.sum(t * (1 - np.exp(log_p)), axis=-1), reduction)
 
 
-def ref_kl_div(
-    p: Any,
-    t: Any,
-    reduction: str = "mean",
-    axis: int = -1,
-    log_pred: bool = False,
-    log_target: bool = False,
-) -> Any:
-    p, t = np.moveaxis(p, axis, -1), np.moveaxis(t, axis, -1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_p = p if log_pred else np.log(p)
-        log_t = t if log_target else np.log(t)
-        tt = np.exp(t) if log_target else t
-        terms = np.where(tt == 0, 0.0, tt * (log_t - log_p))
-    return reduce_ref(terms.sum(-1), reduction)
-
-
-def ref_js_div(p: Any, q: Any, reduction: str = "mean", axis: int = -1) -> Any:
-    p, q = np.moveaxis(p, axis, -1), np.moveaxis(q, axis, -1)
-    m = (p + q) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kl_pm = np.where(p == 0, 0.0, p * np.log(p / m)).sum(-1)
-        kl_qm = np.where(q == 0, 0.0, q * np.log(q / m)).sum(-1)
-    return reduce_ref((kl_pm + kl_qm) / 2, reduction)
-
-
 # --- native references -------------------------------------------------------------------
-
-
-def _reduced(out: Any, reduction: str) -> Any:
-    out = np.asarray(out, dtype=np.float64)
-    return out if reduction == "none" else (out.sum() if reduction == "sum" else out.mean())
 
 
 def _torch_ce(fname: str = "cross_entropy", drop: tuple[str, ...] = ()) -> Native:
@@ -234,11 +203,11 @@ def _optax_ce() -> Native:
                 t = np.moveaxis(
                     optax.smooth_labels(np.moveaxis(t, axis, -1), label_smoothing), -1, axis
                 )
-            return _reduced(optax.softmax_cross_entropy(x, t, axis=axis), reduction)
+            return reduced(optax.softmax_cross_entropy(x, t, axis=axis), reduction)
         if label_smoothing:
             one_hot = np.moveaxis(np.eye(x.shape[axis])[t], -1, axis)
             return fn(x, one_hot, reduction, axis, label_smoothing)
-        return _reduced(optax.softmax_cross_entropy_with_integer_labels(x, t, axis=axis), reduction)
+        return reduced(optax.softmax_cross_entropy_with_integer_labels(x, t, axis=axis), reduction)
 
     return Native("optax.softmax_cross_entropy", fn, ("optax", "jax"))
 
@@ -250,7 +219,7 @@ def _optax_safe_ce() -> Native:
         jax.config.update("jax_enable_x64", True)
         import optax
 
-        return _reduced(optax.losses.safe_softmax_cross_entropy(x, t), reduction)
+        return reduced(optax.losses.safe_softmax_cross_entropy(x, t), reduction)
 
     return Native("optax.safe_softmax_cross_entropy", fn, ("optax", "jax"))
 
@@ -275,7 +244,7 @@ def _optax_poly() -> Native:
             t = np.moveaxis(
                 optax.smooth_labels(np.moveaxis(t, axis, -1), label_smoothing), -1, axis
             )
-        return _reduced(
+        return reduced(
             optax.losses.poly_loss_cross_entropy(x, t, epsilon=epsilon, axis=axis), reduction
         )
 
@@ -304,43 +273,13 @@ def _keras(cls: str, **fixed: Any) -> Native:
     return Native(f"keras.losses.{cls}", fn, ("keras", "jax"))
 
 
-def _torch_kl_div() -> Native:
-    """``F.kl_div(log p, t)``: "batchmean" for "mean", the "none" output summed per row."""
-
-    def fn(
-        p: Any, t: Any, reduction: str = "mean", log_pred: bool = False, log_target: bool = False
-    ) -> Any:
-        import torch.nn.functional as F
-
-        log_p = torch_tensor(p if log_pred else np.log(p))
-        r = {"mean": "batchmean", "sum": "sum", "none": "none"}[reduction]
-        out = F.kl_div(log_p, torch_tensor(t), reduction=r, log_target=log_target)
-        return out.sum(-1) if reduction == "none" else out
-
-    return Native("torch.nn.functional.kl_div", fn, ("torch",))
-
-
-def _scipy_js() -> Native:
-    def fn(p: Any, q: Any, reduction: str = "mean", axis: int = -1) -> Any:
-        from scipy.spatial.distance import jensenshannon
-
-        return _reduced(jensenshannon(p, q, axis=axis) ** 2, reduction)
-
-    return Native("scipy.spatial.distance.jensenshannon**2", fn, ("scipy",))
-
-
 TORCH_CE, OPTAX_CE, TORCH_NLL = _torch_ce(), _optax_ce(), _torch_ce("nll_loss")
 
 # --- inputs ---------------------------------------------------------------------------------
 
 
-def _simplex(rng: np.random.Generator, shape: tuple[int, ...], axis: int = -1) -> Any:
-    p = rng.uniform(0.05, 1.0, shape)
-    return p / p.sum(axis=axis, keepdims=True)
-
-
 def _logits_probs(shape: tuple[int, ...] = (6, 5), axis: int = -1) -> Any:
-    return lambda r: (2 * r.standard_normal(shape), _simplex(r, shape, axis))
+    return lambda r: (2 * r.standard_normal(shape), simplex(r, shape, axis))
 
 
 def _logits_labels(shape: tuple[int, ...] = (6, 5), axis: int = -1, scale: float = 2.0) -> Any:
@@ -402,7 +341,7 @@ def _offset(make: Any) -> Any:
 def _masked_vocabulary(rng: np.random.Generator) -> tuple[Any, ...]:
     """-inf logits in classes whose target probability is 0."""
     x = rng.standard_normal((6, 5))
-    t = _simplex(rng, (6, 5))
+    t = simplex(rng, (6, 5))
     x[:, 3] = -np.inf
     t[:, 3] = 0.0
     x[0, 1] = -np.inf
@@ -423,31 +362,7 @@ def _masked_vocabulary_onehot(rng: np.random.Generator) -> tuple[Any, ...]:
 def _onehot_probs(rng: np.random.Generator) -> tuple[Any, ...]:
     """Soft target against predicted probabilities that are exactly one-hot (0s and 1s)."""
     y = rng.integers(0, 5, 6)
-    return np.eye(5)[y], _simplex(rng, (6, 5))
-
-
-def _kl_zeros(rng: np.random.Generator) -> tuple[Any, ...]:
-    """Zero target probabilities, some where pred is 0 too, some where pred is positive."""
-    p, t = _simplex(rng, (6, 5)), _simplex(rng, (6, 5))
-    t[:, 0] = 0.0
-    p[:3, 0] = 0.0
-    t[2, 4] = 0.0
-    return p / p.sum(-1, keepdims=True), t / t.sum(-1, keepdims=True)
-
-
-def _js_zeros(rng: np.random.Generator) -> tuple[Any, ...]:
-    p, q = _kl_zeros(rng)
-    q[4, 2] = 0.0
-    return p, q / q.sum(-1, keepdims=True)
-
-
-def _logs(make: Any, log_p: bool = True, log_t: bool = True) -> Any:
-    def logs(rng: np.random.Generator) -> tuple[Any, ...]:
-        p, t = make(rng)
-        with np.errstate(divide="ignore"):
-            return (np.log(p) if log_p else p), (np.log(t) if log_t else t)
-
-    return logs
+    return np.eye(5)[y], simplex(rng, (6, 5))
 
 
 _W5 = np.array([0.5, 2.0, 1.0, 0.25, 1.5])
@@ -650,7 +565,7 @@ CATEGORICAL_CROSS_ENTROPY = [
     Case(
         "categorical_cross_entropy",
         ref_categorical_cross_entropy,
-        lambda r: (_simplex(r, (6, 5)), np.eye(5)[r.integers(0, 5, 6)]),
+        lambda r: (simplex(r, (6, 5)), np.eye(5)[r.integers(0, 5, 6)]),
         {"label_smoothing": 0.2},
         id="onehot-smoothing",
         native=(_keras("CategoricalCrossentropy"),),
@@ -658,7 +573,7 @@ CATEGORICAL_CROSS_ENTROPY = [
     Case(
         "categorical_cross_entropy",
         ref_categorical_cross_entropy,
-        lambda r: (_simplex(r, (4, 5, 3), axis=1), _simplex(r, (4, 5, 3), axis=1)),
+        lambda r: (simplex(r, (4, 5, 3), axis=1), simplex(r, (4, 5, 3), axis=1)),
         {"axis": 1},
         id="axis1",
         native=(_keras("CategoricalCrossentropy"),),
@@ -666,7 +581,7 @@ CATEGORICAL_CROSS_ENTROPY = [
     Case(
         "categorical_cross_entropy",
         ref_categorical_cross_entropy,
-        lambda r: (3 * _simplex(r, (6, 5)), _simplex(r, (6, 5))),
+        lambda r: (3 * simplex(r, (6, 5)), simplex(r, (6, 5))),
         {"eps": 1e-3},
         id="unnormalised-eps",
     ),
@@ -836,76 +751,12 @@ POLY1 = [
     ),
 ]
 
-_TORCH_KL = _torch_kl_div()
-
-KL_DIV = [
-    Case("kl_div", ref_kl_div, native=(_TORCH_KL,)),
-    Case(
-        "kl_div",
-        ref_kl_div,
-        _logs(lambda r: (_simplex(r, (6, 5)), _simplex(r, (6, 5)))),
-        {"log_pred": True, "log_target": True},
-        id="logs",
-        native=(_TORCH_KL,),
-    ),
-    Case(
-        "kl_div",
-        ref_kl_div,
-        _logs(lambda r: (_simplex(r, (6, 5)), _simplex(r, (6, 5))), log_t=False),
-        {"log_pred": True},
-        id="log-pred",
-        native=(_TORCH_KL,),
-    ),
-    Case(
-        "kl_div",
-        ref_kl_div,
-        lambda r: (_simplex(r, (2, 4, 3), axis=1), _simplex(r, (2, 4, 3), axis=1)),
-        {"axis": 1},
-        id="axis1",
-    ),
-    # 0·log 0 = 0: zero targets, also where pred is 0 (torch gives NaN there)
-    Case("kl_div", ref_kl_div, _kl_zeros, id="zero-target"),
-    Case(
-        "kl_div",
-        ref_kl_div,
-        _logs(_kl_zeros, log_p=False),
-        {"log_target": True},
-        id="zero-target-log-target",
-    ),
-    Case(
-        "kl_div",
-        ref_kl_div,
-        _logs(_kl_zeros),
-        {"log_pred": True, "log_target": True},
-        id="zero-target-logs",
-        grad=False,
-    ),
-]
-
-JS_DIV = [
-    Case("js_div", ref_js_div, native=(_scipy_js(),)),
-    Case(
-        "js_div",
-        ref_js_div,
-        lambda r: (_simplex(r, (2, 4, 3), axis=1), _simplex(r, (2, 4, 3), axis=1)),
-        {"axis": 1},
-        id="axis1",
-        native=(_scipy_js(),),
-    ),
-    # p = t: the minimum, value 0 and gradient 0 (finite differences there are all noise)
-    Case("js_div", ref_js_div, lambda r: (_simplex(r, (6, 5)),) * 2, id="equal", grad=False),
-    # a zero probability: finite value and gradient (d/dp at p = 0 is -inf one-sided)
-    Case("js_div", ref_js_div, _js_zeros, id="zeros", grad=False, native=(_scipy_js(),)),
-]
-
 CASES: list[Case] = [
     *CROSS_ENTROPY,
     *NLL,
     *CATEGORICAL_CROSS_ENTROPY,
     *SOFTMAX_FOCAL,
     *POLY1,
-    *KL_DIV,
-    *JS_DIV,
 ]
 
 INVALID: dict[str, list[dict[str, Any]]] = {
@@ -925,8 +776,6 @@ INVALID: dict[str, list[dict[str, Any]]] = {
     ],
     "softmax_focal": [{"gamma": -1.0}, {"alpha": -0.5}, {"ignore_index": 2.5}, {"axis": 0.5}],
     "poly1_cross_entropy": [{"epsilon": -2.0}, {"label_smoothing": -0.5}, {"axis": (0, 1)}],
-    "kl_div": [{"log_pred": "yes"}, {"log_target": 1}, {"axis": None}],
-    "js_div": [{"axis": "last"}],
 }
 for _name, _bad_weight in (("cross_entropy", 1.0), ("nll", "w"), ("softmax_focal", True)):
     INVALID[_name] = [*INVALID[_name], {"weight": _bad_weight}]

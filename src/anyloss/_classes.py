@@ -1,0 +1,151 @@
+"""The class axis, shared by every loss that takes classes.
+
+A class-index target holds integers shaped like the scores without the class ``axis``;
+its labels are read in the backend's indexing dtype (``_compat.index_dtype``), checked to
+lie in ``[0, C)`` where values are checked (``_validation.is_eager``) and turned into NaN
+losses where they are not. Class weights are one value per class. Picks along the class
+axis use ``take_along_axis``: no ``(N, C)`` one-hot is built.
+
+Every mistake raises ``ValueError`` naming the argument: a float target where class
+indices are due, a target of the wrong shape, a label out of range, a weight of the
+wrong length (the class ``axis`` itself is checked by the ``_validation.integer`` rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ._compat import index_dtype, take_along_axis
+from ._namespace import Namespace
+from ._validation import check_values, fmt_shape, is_eager, swapped_hint
+
+
+def _index_shape(scores: Any, axis: int) -> tuple[int, ...]:
+    shape = tuple(scores.shape)
+    return shape[:axis] + shape[axis + 1 :]
+
+
+def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
+    """True for integer class indices, False for probabilities; ValueError on bad shapes."""
+    shape, t_shape = tuple(logits.shape), tuple(target.shape)
+    index_shape = _index_shape(logits, axis)
+    if xp.isdtype(target.dtype, "integral"):
+        if t_shape != index_shape:
+            raise ValueError(
+                f"class-index target must have the logits' shape without axis {axis}: "
+                f"expected {fmt_shape(index_shape)} for logits {fmt_shape(shape)}; "
+                f"got target {fmt_shape(t_shape)}"
+            )
+        return True
+    if not xp.isdtype(target.dtype, "real floating"):
+        raise ValueError(
+            f"target must hold integer class indices or floating class probabilities; "
+            f"got dtype {target.dtype}"
+        )
+    if t_shape != shape:
+        hint = " (integer labels need an integer dtype)" if t_shape == index_shape else ""
+        raise ValueError(
+            f"probability target must have the logits' shape: logits {fmt_shape(shape)}, "
+            f"target {fmt_shape(t_shape)}{hint}{swapped_hint(logits, target)}"
+        )
+    return False
+
+
+def _check_index_target(scores: Any, target: Any, axis: int, xp: Any, name: str = "pred") -> None:
+    """``ValueError`` unless ``target`` holds integer class indices, ``scores``' shape
+    without ``axis`` (for losses that take class indices only)."""
+    if not xp.isdtype(target.dtype, "integral"):
+        raise ValueError(
+            f"target must hold integer class indices; got dtype {target.dtype}"
+            f"{swapped_hint(scores, target)}"
+        )
+    want = _index_shape(scores, axis)
+    if tuple(target.shape) != want:
+        raise ValueError(
+            f"target must have {name}'s shape without the class axis {axis}: {name} "
+            f"{fmt_shape(scores.shape)} needs target {fmt_shape(want)}; got target "
+            f"{fmt_shape(target.shape)}{swapped_hint(scores, target)}"
+        )
+
+
+def _labels(
+    target: Any, ignore_index: int | None, num_classes: int, ns: Namespace
+) -> tuple[Any, Any, Any]:
+    """Labels in the indexing dtype, the keep mask (or None) and the unchecked-bad mask.
+
+    Where values are checked (``is_eager``), labels outside ``[0, num_classes)`` that are
+    not ``ignore_index`` raise ``ValueError`` and the bad mask is None. Where they are not
+    (traced, lazy, an accelerator with checks off), the bad mask marks them: the loss
+    gives NaN there (``nan_where``), never the loss of some other class. Ignored and bad
+    labels are returned as 0, so every gather stays in range.
+    """
+    xp = ns.xp
+    wanted = index_dtype(xp, ns.device)
+    labels = target if target.dtype == wanted else xp.astype(target, wanted)
+    keep = None if ignore_index is None else labels != ignore_index
+    bad = None
+    if not is_eager(labels):
+        bad = xp.logical_or(labels < 0, labels >= num_classes)
+        if keep is not None:
+            bad = xp.logical_and(bad, keep)
+    else:
+        _check_labels(labels, keep, ignore_index, num_classes, xp)
+    drop = None if keep is None else xp.logical_not(keep)
+    if bad is not None:
+        drop = bad if drop is None else xp.logical_or(drop, bad)
+    if drop is None:
+        return labels, keep, None
+    return xp.where(drop, xp.zeros_like(labels), labels), keep, bad
+
+
+def _check_labels(
+    labels: Any, keep: Any, ignore_index: int | None, num_classes: int, xp: Any
+) -> None:
+    """On eager arrays, ``ValueError`` unless every kept label lies in ``[0, num_classes)``."""
+
+    def out_of_range(x: Any) -> Any:
+        bad = xp.logical_or(x < 0, x >= num_classes)
+        return bad if keep is None else xp.logical_and(bad, keep)
+
+    def problem() -> str:
+        return (
+            f"class labels must lie in [0, {num_classes - 1}]"
+            + ("" if ignore_index is None else f" or equal ignore_index={ignore_index}")
+            + f"; got values from {int(xp.min(labels))} to {int(xp.max(labels))}"
+        )
+
+    check_values(labels, xp, out_of_range, problem)
+
+
+def _class_weight(weight: Any, num_classes: int, axis: int, ns: Namespace) -> Any:
+    """``weight`` as a float array of length C, or ValueError naming both lengths."""
+    if weight is None:
+        return None
+    if isinstance(weight, Sequence):
+        weight = ns.constant(list(weight))
+    if tuple(weight.shape) != (num_classes,):
+        raise ValueError(
+            f"weight must hold one value per class: length {num_classes} (the size of "
+            f"the scores along axis {axis}); got weight of shape {fmt_shape(weight.shape)}"
+        )
+    return ns.float(weight)
+
+
+def _along(vector: Any, axis: int, ndim: int, xp: Any) -> Any:
+    """A length-C vector reshaped to broadcast along ``axis`` of an ``ndim`` array."""
+    shape = [1] * ndim
+    shape[axis] = vector.shape[0]
+    return xp.reshape(vector, tuple(shape))
+
+
+def _gather(x: Any, labels: Any, axis: int, xp: Any) -> Any:
+    """``x[..., labels, ...]`` along ``axis``: the class-index picks, ``axis`` removed."""
+    picked = take_along_axis(x, xp.expand_dims(labels, axis=axis), xp, axis=axis)
+    return xp.squeeze(picked, axis=axis)
+
+
+def _take_weight(weight: Any, labels: Any, xp: Any) -> Any:
+    """The class weight of every label (same shape as ``labels``)."""
+    flat = xp.take(weight, xp.reshape(labels, (-1,)), axis=0)
+    return xp.reshape(flat, tuple(labels.shape))
