@@ -1,4 +1,8 @@
-"""Helpers of the test matrix: a Case as backend inputs, result checks, substitution."""
+"""Helpers of the test matrix: a Case as backend inputs, result checks, paths.
+
+The conversion, the substitution of differentiable inputs and the gradient objective are
+``anyloss check``'s own (``anyloss._check``), re-exported here for the tests.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +14,27 @@ import array_api_compat
 import numpy as np
 
 import anyloss
+from anyloss._check import convert, pick, substitute, weighted_objective
 from anyloss._delegation import delegated
 from anyloss._registry import spec
 from anyloss._settings import portable
 from tests._backends import Backend
 from tests.cases import Case
 
-
-def _convert(backend: Backend, a: Any, dtype: str) -> Any:
-    if not isinstance(a, np.ndarray):
-        return a
-    if np.issubdtype(a.dtype, np.floating):
-        return backend.asarray(a, dtype)
-    if a.dtype == np.bool_:
-        return backend.asarray(a, "bool")
-    return backend.asarray(a, "int64")
+__all__ = [
+    "check_array",
+    "convert",
+    "first_float",
+    "loss_fn",
+    "materialize",
+    "no_compute",
+    "on_path",
+    "paths",
+    "pick",
+    "substitute",
+    "weighted_objective",
+    "wrt_of",
+]
 
 
 def _rounded(backend: Backend, a: Any, dtype: str) -> Any:
@@ -39,8 +49,8 @@ def materialize(
 ) -> tuple[tuple[Any, ...], dict[str, Any], tuple[Any, ...], dict[str, Any]]:
     """Backend inputs, and the float64 NumPy inputs the reference sees (rounded alike)."""
     arrays, kw = case.inputs()
-    args = tuple(_convert(backend, a, dtype) for a in arrays)
-    kwargs = {k: _convert(backend, v, dtype) for k, v in kw.items()}
+    args = tuple(convert(backend, a, dtype) for a in arrays)
+    kwargs = {k: convert(backend, v, dtype) for k, v in kw.items()}
     ref_args = tuple(_rounded(backend, a, dtype) for a in arrays)
     ref_kwargs = {k: _rounded(backend, v, dtype) for k, v in kw.items()}
     return args, kwargs, ref_args, ref_kwargs
@@ -76,23 +86,6 @@ def no_compute(backend: Backend) -> Iterator[None]:
 
 def wrt_of(case: Case) -> tuple[int | str, ...]:
     return spec(case.loss).wrt
-
-
-def substitute(
-    args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str], values: Sequence[Any]
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """``args``/``kwargs`` with the ``wrt`` entries replaced by ``values``."""
-    a, k = list(args), dict(kwargs)
-    for key, v in zip(wrt, values, strict=False):
-        if isinstance(key, int):
-            a[key] = v
-        else:
-            k[key] = v
-    return tuple(a), k
-
-
-def pick(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str]) -> list[Any]:
-    return [args[key] if isinstance(key, int) else kwargs[key] for key in wrt]
 
 
 def loss_fn(case: Case) -> Callable[..., Any]:

@@ -11,7 +11,7 @@ import pytest
 
 from anyloss._tolerance import TOLERANCES, deviation
 from tests._backends import Backend, selected_backends
-from tests._matrix import loss_fn, materialize, pick, substitute, wrt_of
+from tests._matrix import loss_fn, materialize, pick, weighted_objective, wrt_of
 from tests.cases import Case, all_cases
 
 pytestmark = pytest.mark.consistency
@@ -57,10 +57,7 @@ def test_torch_and_jax_gradients_agree(case: Case) -> None:
         out_shape = np.shape(backend.to_numpy(loss_fn(case)(*args, reduction="none", **kwargs)))
         cot = backend.asarray(np.random.default_rng(2).standard_normal(out_shape), "float64")
 
-        def objective(*diff, args=args, kwargs=kwargs, wrt=wrt, cot=cot):  # type: ignore[no-untyped-def]
-            a, k = substitute(args, kwargs, wrt, diff)
-            return (loss_fn(case)(*a, reduction="none", **k) * cot).sum()
-
+        objective = weighted_objective(loss_fn(case), args, kwargs, wrt, {"none": cot})
         grads[backend.name] = backend.value_and_grad(objective, pick(args, kwargs, wrt))[1]
     (n1, g1), (n2, g2) = list(grads.items())[:2]
     for key, a, b in zip(wrt_of(case), g1, g2, strict=False):

@@ -13,7 +13,7 @@ import anyloss
 from anyloss._registry import spec
 from anyloss._validation import fmt_shape
 from tests._backends import Backend
-from tests._matrix import _convert
+from tests._matrix import convert
 from tests.cases import all_cases, all_invalid
 
 NAMES = anyloss.available()
@@ -27,8 +27,8 @@ def _example(name: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
 
 
 def _on(backend: Backend, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(_convert(backend, a, "float64") for a in args), {
-        k: _convert(backend, v, "float64") for k, v in kwargs.items()
+    return tuple(convert(backend, a, "float64") for a in args), {
+        k: convert(backend, v, "float64") for k, v in kwargs.items()
     }
 
 

@@ -18,7 +18,7 @@ import pytest
 import anyloss
 from anyloss._registry import spec
 from tests._backends import Backend
-from tests._matrix import _convert
+from tests._matrix import convert
 
 NAMES = anyloss.available()
 
@@ -41,8 +41,8 @@ def _empty_batch(name: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
 @pytest.mark.parametrize("name", NAMES)
 def test_empty_batch(name: str, backend: Backend) -> None:
     arrays, kwargs = _empty_batch(name)
-    args = tuple(_convert(backend, a, "float32") for a in arrays)
-    kw = {k: _convert(backend, v, "float32") for k, v in kwargs.items()}
+    args = tuple(convert(backend, a, "float32") for a in arrays)
+    kw = {k: convert(backend, v, "float32") for k, v in kwargs.items()}
     fn = getattr(anyloss, name)
 
     def every(*a: Any) -> tuple[Any, ...]:  # one jax.jit on jax (cheaper than eager ops)
@@ -58,10 +58,10 @@ def test_empty_batch(name: str, backend: Backend) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_nan_in_gives_nan_out(name: str, backend: Backend) -> None:
     arrays, kwargs = _example(name)
-    kw = {k: _convert(backend, v, "float64") for k, v in kwargs.items()}
+    kw = {k: convert(backend, v, "float64") for k, v in kwargs.items()}
     for i in (w for w in spec(name).wrt if isinstance(w, int)):
         bad = list(arrays)
         bad[i] = np.full(arrays[i].shape, np.nan)
-        args = tuple(_convert(backend, a, "float64") for a in bad)
+        args = tuple(convert(backend, a, "float64") for a in bad)
         out = backend.to_numpy(backend.compiled(lambda *a: getattr(anyloss, name)(*a, **kw))(*args))
         assert np.isnan(out), f"{name}: NaN in argument {i} gave {out}"

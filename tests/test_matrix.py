@@ -22,7 +22,7 @@ from tests._matrix import (
     on_path,
     paths,
     pick,
-    substitute,
+    weighted_objective,
     wrt_of,
 )
 from tests.cases import Case, all_cases
@@ -93,28 +93,15 @@ def _check_reductions(
 GRAD_REDUCTIONS = ("mean", "none")
 
 
-def _cotangents(case: Case, ref_args: tuple[Any, ...], ref_kwargs: dict[str, Any]) -> list[Any]:
+def _cotangents(
+    case: Case, ref_args: tuple[Any, ...], ref_kwargs: dict[str, Any]
+) -> dict[str, Any]:
     """Random weights for each reduction's output (fixed seed), shaped like the reference."""
     rng = np.random.default_rng(1)
-    return [
-        rng.standard_normal(np.shape(case.reference(*ref_args, reduction=r, **ref_kwargs)))
+    return {
+        r: rng.standard_normal(np.shape(case.reference(*ref_args, reduction=r, **ref_kwargs)))
         for r in GRAD_REDUCTIONS
-    ]
-
-
-def _objective(
-    fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Any, cotangents: list[Any]
-) -> Any:
-    """One scalar: each reduction's output weighted by its cotangent, summed (one compile)."""
-
-    def objective(*diff: Any) -> Any:
-        a, k = substitute(args, kwargs, wrt, diff)
-        total = 0
-        for reduction, cot in zip(GRAD_REDUCTIONS, cotangents, strict=True):
-            total = total + (fn(*a, reduction=reduction, **k) * cot).sum()
-        return total
-
-    return objective
+    }
 
 
 @case_param
@@ -127,10 +114,9 @@ def test_gradient(case: Case, grad_backend: Backend) -> None:
     args, kwargs, ref_args, ref_kwargs = materialize(case, grad_backend, "float64")
     wrt = wrt_of(case)
     cots = _cotangents(case, ref_args, ref_kwargs)
-    objective = _objective(
-        loss_fn(case), args, kwargs, wrt, [grad_backend.asarray(c, "float64") for c in cots]
-    )
-    ref_objective = _objective(case.reference, ref_args, ref_kwargs, wrt, cots)
+    backend_cots = {r: grad_backend.asarray(c, "float64") for r, c in cots.items()}
+    objective = weighted_objective(loss_fn(case), args, kwargs, wrt, backend_cots)
+    ref_objective = weighted_objective(case.reference, ref_args, ref_kwargs, wrt, cots)
     finite = np.isfinite(ref_objective(*pick(ref_args, ref_kwargs, wrt)))
     fd = None
     if case.grad:

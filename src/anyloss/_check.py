@@ -19,12 +19,19 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["finite_difference", "main"]
+__all__ = [
+    "convert",
+    "finite_difference",
+    "main",
+    "pick",
+    "substitute",
+    "weighted_objective",
+]
 
 REDUCTIONS = ("mean", "sum", "none")
 DTYPES = ("float32", "float64")
@@ -50,9 +57,22 @@ def finite_difference(
     return grads
 
 
-def _substitute(
+def convert(backend: Any, x: Any, dtype: str) -> Any:
+    """A float64/int64/bool NumPy input as ``backend``'s array (floats in ``dtype``, integers
+    as int64); anything else (Python numbers, ``None``) unchanged."""
+    if not isinstance(x, np.ndarray):
+        return x
+    if np.issubdtype(x.dtype, np.floating):
+        return backend.asarray(x, dtype)
+    if x.dtype == np.bool_:
+        return backend.asarray(x, "bool")
+    return backend.asarray(x, "int64")
+
+
+def substitute(
     args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str], values: Sequence[Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``args``/``kwargs`` with the ``wrt`` entries (positions or keywords) replaced."""
     a, k = list(args), dict(kwargs)
     for key, v in zip(wrt, values, strict=False):
         if isinstance(key, int):
@@ -62,12 +82,29 @@ def _substitute(
     return tuple(a), k
 
 
-def _convert(backend: Any, x: Any, dtype: str) -> Any:
-    if not isinstance(x, np.ndarray):
-        return x
-    if np.issubdtype(x.dtype, np.floating):
-        return backend.asarray(x, dtype)
-    return backend.asarray(x, "int64")
+def pick(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str]) -> list[Any]:
+    """The ``wrt`` entries of ``args``/``kwargs``: the inputs to differentiate."""
+    return [args[key] if isinstance(key, int) else kwargs[key] for key in wrt]
+
+
+def weighted_objective(
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    wrt: Sequence[int | str],
+    cotangents: Mapping[str, Any],
+) -> Callable[..., Any]:
+    """The scalar whose gradient is checked: ``Σ_r sum(fn(..., reduction=r) * cotangent_r)``
+    as a function of the ``wrt`` inputs (one call, so jax compiles it once)."""
+
+    def objective(*diff: Any) -> Any:
+        a, k = substitute(args, kwargs, wrt, diff)
+        total = 0
+        for reduction, cot in cotangents.items():
+            total = total + (fn(*a, reduction=reduction, **k) * cot).sum()
+        return total
+
+    return objective
 
 
 class _Row:
@@ -88,8 +125,8 @@ def _check_one(name: str, backend: Any, ref: dict[str, Any]) -> _Row:
     args, kwargs = ref["inputs"]
     for dtype in DTYPES:
         tol = TOLERANCES[dtype]
-        b_args = tuple(_convert(backend, a, dtype) for a in args)
-        b_kwargs = {k: _convert(backend, v, dtype) for k, v in kwargs.items()}
+        b_args = tuple(convert(backend, a, dtype) for a in args)
+        b_kwargs = {k: convert(backend, v, dtype) for k, v in kwargs.items()}
 
         def every_reduction(*a: Any, k: Any = b_kwargs) -> tuple[Any, ...]:
             return tuple(s.fn(*a, reduction=r, **k) for r in REDUCTIONS)
@@ -101,16 +138,8 @@ def _check_one(name: str, backend: Any, ref: dict[str, Any]) -> _Row:
             row.failed |= not dev <= tol.value
         if backend.autograd:
             cot = backend.asarray(ref["cotangent"], dtype)
-            wrt = s.wrt
-
-            def objective(
-                *diff: Any, a: Any = b_args, k: Any = b_kwargs, c: Any = cot, w: Any = wrt
-            ) -> Any:
-                aa, kk = _substitute(a, k, w, diff)
-                return (s.fn(*aa, reduction="none", **kk) * c).sum()
-
-            diff_in = [b_args[w] if isinstance(w, int) else b_kwargs[w] for w in wrt]
-            _, grads = backend.value_and_grad(objective, diff_in)
+            objective = weighted_objective(s.fn, b_args, b_kwargs, s.wrt, {"none": cot})
+            _, grads = backend.value_and_grad(objective, pick(b_args, b_kwargs, s.wrt))
             dev = max(deviation(g, r) for g, r in zip(grads, ref["grads"], strict=False))
             row.grad = max(row.grad or 0.0, dev)
             limit = max(tol.grad, TOLERANCES["finite-difference"].grad)
@@ -130,12 +159,9 @@ def _reference(name: str) -> dict[str, Any]:
     cot = np.random.default_rng(1).standard_normal(ref["none"].shape)
     ref["cotangent"] = cot
 
-    def objective(*diff: Any) -> float:
-        a, k = _substitute(args, kwargs, s.wrt, diff)
-        return float(np.sum(np.asarray(s.fn(*a, reduction="none", **k)) * cot))
-
-    diff_in = [args[w] if isinstance(w, int) else kwargs[w] for w in s.wrt]
-    ref["grads"] = finite_difference(objective, [np.asarray(d, dtype=np.float64) for d in diff_in])
+    objective = weighted_objective(s.fn, args, kwargs, s.wrt, {"none": cot})
+    diff_in = [np.asarray(d, dtype=np.float64) for d in pick(args, kwargs, s.wrt)]
+    ref["grads"] = finite_difference(lambda *d: float(objective(*d)), diff_in)
     return ref
 
 

@@ -252,6 +252,16 @@ def cross_entropy(
     )
 
 
+def _index_terms(
+    x: Any, target: Any, ns: Namespace, ax: int, ignore_index: int | None
+) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The shifted logits and log-sum-exp, the labels with their keep and unchecked-bad
+    masks, and ``-log p_y`` per sample: what every class-index softmax loss starts from."""
+    z, log_s, m = shifted_logsumexp(x, ns.xp, axis=ax)
+    labels, keep, bad = _labels(target, ignore_index, int(x.shape[ax]), ns)
+    return z, log_s, labels, keep, bad, _index_cross_entropy(x, log_s, m, labels, ax, ns.xp)
+
+
 def _with_smoothing(
     per_sample: Any, z: Any, log_s: Any, w: Any, ax: int, label_smoothing: Any, xp: Any
 ) -> Any:
@@ -274,9 +284,7 @@ def _cross_entropy_of_indices(
 ) -> Any:
     """:func:`cross_entropy` of class indices: ``-w_y log p_y``, torch's weighted mean."""
     xp = ns.xp
-    z, log_s, m = shifted_logsumexp(x, xp, axis=ax)
-    labels, keep, bad = _labels(target, ignore_index, int(x.shape[ax]), ns)
-    nll_y = _index_cross_entropy(x, log_s, m, labels, ax, xp)
+    z, log_s, labels, keep, bad, nll_y = _index_terms(x, target, ns, ax, ignore_index)
     tw = None if w is None else _take_weight(w, labels, xp)
     per_sample = nll_y if tw is None else tw * nll_y
     per_sample = _with_smoothing(per_sample, z, log_s, w, ax, label_smoothing, xp)
@@ -467,9 +475,7 @@ def _focal_of_indices(
 ) -> Any:
     """:func:`softmax_focal` of class indices: the factor and the log at ``y`` only."""
     xp = ns.xp
-    z, log_s, m = shifted_logsumexp(x, xp, axis=ax)
-    labels, keep, bad = _labels(target, ignore_index, int(x.shape[ax]), ns)
-    per_sample = _index_cross_entropy(x, log_s, m, labels, ax, xp)
+    z, log_s, labels, keep, bad, per_sample = _index_terms(x, target, ns, ax, ignore_index)
     if not _is_zero(gamma):
         log1m_p = _gather(_log1m_softmax(z - log_s, xp, axis=ax), labels, ax, xp)
         per_sample = _focal_factor(log1m_p, gamma, xp) * per_sample

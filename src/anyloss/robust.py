@@ -86,6 +86,18 @@ def _residual(pred: Any, target: Any, params: dict[str, Any]) -> tuple[Namespace
     return ns, ns.float(pred) - ns.float(target), out
 
 
+def _barron_inputs(
+    pred: Any, target: Any, alpha: Any, scale: Any, alpha_range: tuple[float, float]
+) -> tuple[Namespace, Any, Any, Any]:
+    """The namespace, ``alpha`` and ``scale`` (checked on eager arrays) and ``(x / c)²``,
+    in the working dtype (float32 for half precision: the log/exp compositions need it)."""
+    ns, x, p = _residual(pred, target, {"alpha": alpha, "scale": scale})
+    _check_eager(p["scale"], "scale", 0.0, math.inf, ns.xp, open_lo=True)
+    _check_eager(p["alpha"], "alpha", *alpha_range, ns.xp, open_lo=False)
+    a, c = ns.widen(p["alpha"]), ns.widen(p["scale"])
+    return ns, a, c, _squared_scaled(ns.widen(x), c)
+
+
 def _squared_scaled(x: Any, scale: Any) -> Any:
     scaled = x / scale
     return scaled * scaled
@@ -366,15 +378,10 @@ def general_robust(
     ----------
     Barron, "A General and Adaptive Robust Loss Function", CVPR 2019 (arXiv:1701.03077).
     """
-    ns, x, p = _residual(pred, target, {"alpha": alpha, "scale": scale})
+    ns, a, _, z = _barron_inputs(pred, target, alpha, scale, (-math.inf, math.inf))
     xp = ns.xp
-    _check_eager(p["scale"], "scale", 0.0, math.inf, xp, open_lo=True)
-    _check_eager(p["alpha"], "alpha", -math.inf, math.inf, xp, open_lo=False)
-    work = ns.wide_dtype
-    a, c = ns.widen(p["alpha"]), ns.widen(p["scale"])
-    if isinstance(a, float) and abs(a) > float(xp.finfo(work).max):
+    if isinstance(a, float) and abs(a) > float(xp.finfo(ns.wide_dtype).max):
         a = math.copysign(math.inf, a)  # as the same alpha given as an array would round
-    z = _squared_scaled(ns.widen(x), c)
     return reduce(ns.narrow(_rho(z, a, xp)), reduction, xp)
 
 
@@ -417,13 +424,8 @@ def adaptive_robust(
     ----------
     Barron, "A General and Adaptive Robust Loss Function", CVPR 2019 (arXiv:1701.03077).
     """
-    ns, x, p = _residual(pred, target, {"alpha": alpha, "scale": scale})
-    xp = ns.xp
-    _check_eager(p["scale"], "scale", 0.0, math.inf, xp, open_lo=True)
-    _check_eager(p["alpha"], "alpha", 0.0, 4.0, xp, open_lo=False)
-    work = ns.wide_dtype
-    a, c = ns.widen(p["alpha"]), ns.widen(p["scale"])
-    z = _squared_scaled(ns.widen(x), c)
+    ns, a, c, z = _barron_inputs(pred, target, alpha, scale, (0.0, 4.0))
+    xp, work = ns.xp, ns.wide_dtype
     a_arr = xp.asarray(a, dtype=work, device=ns.device) if isinstance(a, float) else a
     log_c = math.log(c) if isinstance(c, float) else xp.log(c)
     nll = _rho(z, a, xp, infinite=False) + log_c + _log_z(a_arr, ns, work)

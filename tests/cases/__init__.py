@@ -129,6 +129,36 @@ def torch_tensor(x: Any) -> Any:
     return torch.from_numpy(np.array(x))  # contiguous copy; keeps 0-d arrays 0-d
 
 
+def torch_tensors(arrays: Any, kw: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """The NumPy arrays among ``arrays`` and ``kw``'s values as torch tensors."""
+    conv = [torch_tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]
+    return conv, {k: torch_tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+
+
+def torch_native(fname: str, **fixed: Any) -> Native:
+    """``torch.nn.functional.<fname>(*arrays, reduction=..., **fixed, **kwargs)``."""
+
+    def fn(*arrays: Any, reduction: str = "mean", **kw: Any) -> Any:
+        import torch.nn.functional as F
+
+        tensors, kw = torch_tensors(arrays, kw)
+        return getattr(F, fname)(*tensors, reduction=reduction, **fixed, **kw)
+
+    return Native(f"torch.nn.functional.{fname}", fn, ("torch",))
+
+
+def optax_native(fname: str, **defaults: Any) -> Native:
+    """An elementwise ``optax.<fname>(pred, target, **kwargs)``, reduced as ``reduce_ref``."""
+
+    def fn(pred: Any, target: Any, reduction: str = "mean", **kw: Any) -> Any:
+        import optax
+
+        out = np.asarray(getattr(optax, fname)(pred, target, **{**defaults, **kw}))
+        return reduce_ref(out, reduction)
+
+    return Native(f"optax.{fname}", fn, ("optax",))
+
+
 def reduced(out: Any, reduction: str) -> Any:
     """A native's per-element output reduced as ``reduction`` says, in float64."""
     out = np.asarray(out, dtype=np.float64)

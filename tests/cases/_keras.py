@@ -11,6 +11,9 @@ import functools
 import os
 from typing import Any
 
+KERAS_REDUCTION = {"mean": "sum_over_batch_size", "sum": "sum", "none": None}
+"""anyloss's ``reduction`` as the ``reduction`` of a Keras loss class."""
+
 
 @functools.cache
 def keras() -> Any:

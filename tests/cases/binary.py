@@ -17,8 +17,10 @@ from tests.cases import (
     Case,
     Native,
     elementwise,
+    optax_native,
     reduce_ref,
-    torch_tensor,
+    torch_native,
+    torch_tensors,
 )
 
 # --- independent float64 references -------------------------------------------------------
@@ -141,21 +143,6 @@ def ref_multilabel_soft_margin(
 # --- native references -------------------------------------------------------------------
 
 
-def _tensors(arrays: Any, kw: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-    conv = [torch_tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]
-    return conv, {k: torch_tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
-
-
-def _torch(fname: str) -> Native:
-    def fn(*arrays: Any, reduction: str = "mean", **kw: Any) -> Any:
-        import torch.nn.functional as F
-
-        tensors, kw = _tensors(arrays, kw)
-        return getattr(F, fname)(*tensors, reduction=reduction, **kw)
-
-    return Native(f"torch.nn.functional.{fname}", fn, ("torch",))
-
-
 def _torch_multi_margin() -> Native:
     """torch wants (N, C) scores: move ``axis`` last and flatten the rest."""
 
@@ -163,7 +150,7 @@ def _torch_multi_margin() -> Native:
         import torch.nn.functional as F
 
         s2 = np.moveaxis(s, axis, -1).reshape(-1, s.shape[axis])
-        (ts, ty), kw = _tensors((s2, y.reshape(-1)), kw)
+        (ts, ty), kw = torch_tensors((s2, y.reshape(-1)), kw)
         out = F.multi_margin_loss(ts, ty, reduction=reduction, **kw)
         return out.reshape(y.shape) if reduction == "none" else out
 
@@ -176,31 +163,20 @@ def _torch_multilabel() -> Native:
     def fn(z: Any, t: Any, reduction: str = "mean", axis: int = -1, **kw: Any) -> Any:
         import torch.nn.functional as F
 
-        (tz, tt), kw = _tensors((np.moveaxis(z, axis, -1), np.moveaxis(t, axis, -1)), kw)
+        (tz, tt), kw = torch_tensors((np.moveaxis(z, axis, -1), np.moveaxis(t, axis, -1)), kw)
         return F.multilabel_soft_margin_loss(tz, tt, reduction=reduction, **kw)
 
     return Native("torch.nn.functional.multilabel_soft_margin_loss", fn, ("torch",))
 
 
-def _optax(fname: str, **defaults: Any) -> Native:
-    def fn(z: Any, t: Any, reduction: str = "mean", **kw: Any) -> Any:
-        import optax
-
-        out = np.asarray(getattr(optax, fname)(z, t, **{**defaults, **kw}))
-        return reduce_ref(out, reduction)
-
-    return Native(f"optax.{fname}", fn, ("optax",))
-
-
 def _keras(cls: str, per_sample: bool = False) -> Native:
     """``per_sample``: Keras's "none" is one value per sample, as anyloss's (class losses)."""
-    modes = {"mean": "sum_over_batch_size", "sum": "sum", "none": None}
 
     def fn(s: Any, t: Any, reduction: str = "mean", axis: int = -1) -> Any:
-        from tests.cases._keras import keras
+        from tests.cases._keras import KERAS_REDUCTION, keras
 
         s, t = np.moveaxis(s, axis, -1), np.moveaxis(t, axis, -1)
-        obj = getattr(keras().losses, cls)(reduction=modes[reduction])
+        obj = getattr(keras().losses, cls)(reduction=KERAS_REDUCTION[reduction])
         return keras().ops.convert_to_numpy(obj(t, s))
 
     reductions = ("mean", "sum", "none") if per_sample else ("mean",)
@@ -281,10 +257,10 @@ def _multi_hot_axis1(rng: np.random.Generator) -> tuple[Any, ...]:
 
 
 _W5 = np.array([0.5, 1.0, 1.5, 2.0, 0.25])
-_TORCH_BCE = _torch("binary_cross_entropy")
-_TORCH_BCEL = _torch("binary_cross_entropy_with_logits")
-_OPTAX_BCEL = _optax("sigmoid_binary_cross_entropy")
-_OPTAX_FOCAL = _optax("sigmoid_focal_loss", alpha=0.25)
+_TORCH_BCE = torch_native("binary_cross_entropy")
+_TORCH_BCEL = torch_native("binary_cross_entropy_with_logits")
+_OPTAX_BCEL = optax_native("sigmoid_binary_cross_entropy")
+_OPTAX_FOCAL = optax_native("sigmoid_focal_loss", alpha=0.25)
 
 CASES: list[Case] = [
     # binary_cross_entropy
@@ -456,13 +432,13 @@ CASES: list[Case] = [
         id="3d",
         native=(_keras("SquaredHinge"),),
     ),
-    Case("soft_margin", ref_soft_margin, native=(_torch("soft_margin_loss"),)),
+    Case("soft_margin", ref_soft_margin, native=(torch_native("soft_margin_loss"),)),
     Case(
         "soft_margin",
         ref_soft_margin,
         _scores(2, 3, 4),
         id="3d",
-        native=(_torch("soft_margin_loss"),),
+        native=(torch_native("soft_margin_loss"),),
     ),
     # torch's literal log1p(exp(-ys)) overflows here: no native
     Case("soft_margin", ref_soft_margin, _extreme_scores, id="scores-1e4", half=False),

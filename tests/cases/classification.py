@@ -251,9 +251,6 @@ def _optax_poly() -> Native:
     return Native("optax.poly_loss_cross_entropy", fn, ("optax", "jax"))
 
 
-_KERAS_REDUCTION = {"mean": "sum_over_batch_size", "sum": "sum", "none": None}
-
-
 def _keras(cls: str, **fixed: Any) -> Native:
     """A Keras loss class (JAX backend, float64); integer labels become one-hot.
 
@@ -261,13 +258,13 @@ def _keras(cls: str, **fixed: Any) -> Native:
     """
 
     def fn(p: Any, t: Any, reduction: str = "mean", **kw: Any) -> Any:
-        from tests.cases._keras import keras
+        from tests.cases._keras import KERAS_REDUCTION, keras
 
         if not np.issubdtype(t.dtype, np.floating):
             t = np.eye(p.shape[-1])[t]
         if "Focal" in cls and kw.get("alpha") is None:
             kw["alpha"] = 1.0
-        loss = getattr(keras().losses, cls)(reduction=_KERAS_REDUCTION[reduction], **fixed, **kw)
+        loss = getattr(keras().losses, cls)(reduction=KERAS_REDUCTION[reduction], **fixed, **kw)
         return keras().ops.convert_to_numpy(loss(t, p))
 
     return Native(f"keras.losses.{cls}", fn, ("keras", "jax"))

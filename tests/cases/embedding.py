@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.cases import Case, Native, elementwise, reduce_ref
+from tests.cases import Case, Native, elementwise, reduce_ref, torch_native
 
 # --- independent float64 references ---------------------------------------------------
 
@@ -101,27 +101,12 @@ def ref_ntxent(e: Any, labels: Any, reduction: str = "mean", temperature: float 
 # --- native references -------------------------------------------------------------------
 
 
-def _torch(fname: str) -> Native:
-    def fn(*arrays: Any, reduction: str = "mean", **kw: Any) -> Any:
-        import torch
-        import torch.nn.functional as F
-
-        # torch.from_numpy(np.array(a)) keeps 0-d targets 0-d (np.ascontiguousarray, used
-        # by tests.cases.torch_tensor, turns them into shape (1,))
-        tensors = (torch.from_numpy(np.array(a)) for a in arrays)
-        return getattr(F, fname)(*tensors, reduction=reduction, **kw)
-
-    return Native(f"torch.nn.functional.{fname}", fn, ("torch",))
-
-
 def _keras_cosine() -> Native:
-    keras_reduction = {"mean": "sum_over_batch_size", "sum": "sum", "none": "none"}
-
     def fn(p: Any, t: Any, reduction: str = "mean", **kw: Any) -> Any:
-        from tests.cases._keras import keras
+        from tests.cases._keras import KERAS_REDUCTION, keras
 
         k = keras()
-        loss = k.losses.CosineSimilarity(reduction=keras_reduction[reduction], **kw)
+        loss = k.losses.CosineSimilarity(reduction=KERAS_REDUCTION[reduction], **kw)
         return k.ops.convert_to_numpy(loss(t, p))
 
     return Native("keras.losses.CosineSimilarity", fn, ("keras", "jax"))
@@ -139,10 +124,10 @@ def _optax_ntxent() -> Native:
     return Native("optax.ntxent", fn, ("optax", "jax"), reductions=("mean",))
 
 
-TRIPLET = _torch("triplet_margin_loss")
-COSINE_EMBEDDING = _torch("cosine_embedding_loss")
-MARGIN_RANKING = _torch("margin_ranking_loss")
-HINGE_EMBEDDING = _torch("hinge_embedding_loss")
+TRIPLET = torch_native("triplet_margin_loss")
+COSINE_EMBEDDING = torch_native("cosine_embedding_loss")
+MARGIN_RANKING = torch_native("margin_ranking_loss")
+HINGE_EMBEDDING = torch_native("hinge_embedding_loss")
 KERAS_COSINE = _keras_cosine()
 OPTAX_NTXENT = _optax_ntxent()
 

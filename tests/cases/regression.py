@@ -7,7 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from tests.cases import KERAS_TOLERANCE, KERAS_WHY, Case, Native, elementwise, torch_tensor
+from tests.cases import (
+    KERAS_TOLERANCE,
+    KERAS_WHY,
+    Case,
+    Native,
+    elementwise,
+    optax_native,
+    torch_native,
+)
 
 # --- independent float64 references ---------------------------------------------------
 
@@ -85,16 +93,6 @@ def ref_gaussian_nll(p: Any, t: Any, var: Any, full: bool = False, eps: float = 
 # --- native references -------------------------------------------------------------------
 
 
-def _torch(fname: str, **fixed: Any) -> Native:
-    def fn(*arrays: Any, reduction: str = "mean", **kw: Any) -> Any:
-        import torch.nn.functional as F
-
-        tensors = [torch_tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]
-        return getattr(F, fname)(*tensors, reduction=reduction, **fixed, **kw)
-
-    return Native(f"torch.nn.functional.{fname}", fn, ("torch",))
-
-
 def _sklearn(fname: str, **rename: str) -> Native:
     def fn(p: Any, t: Any, reduction: str = "mean", **kw: Any) -> Any:
         import sklearn.metrics
@@ -123,16 +121,6 @@ def _keras(cls: str) -> Native:
     )
 
 
-def _optax_log_cosh() -> Native:
-    def fn(p: Any, t: Any, reduction: str = "mean") -> Any:
-        import optax
-
-        out = np.asarray(optax.log_cosh(p, t))
-        return out if reduction == "none" else (out.sum() if reduction == "sum" else out.mean())
-
-    return Native("optax.log_cosh", fn, ("optax",))
-
-
 def _zero_residual(rng: np.random.Generator) -> tuple[Any, ...]:
     p = rng.standard_normal((4, 3))
     return p, p.copy()
@@ -150,7 +138,7 @@ def _edges(loss: str, ref: Any, kink_at_zero: bool, **kw: Any) -> list[Case]:
 
 
 CASES: list[Case] = [
-    Case("mse", ref_mse, native=(_torch("mse_loss"), _sklearn("mean_squared_error"))),
+    Case("mse", ref_mse, native=(torch_native("mse_loss"), _sklearn("mean_squared_error"))),
     Case(
         "mse",
         ref_mse,
@@ -158,34 +146,34 @@ CASES: list[Case] = [
         id="3d",
     ),
     *_edges("mse", ref_mse, kink_at_zero=False),
-    Case("mae", ref_mae, native=(_torch("l1_loss"), _sklearn("mean_absolute_error"))),
+    Case("mae", ref_mae, native=(torch_native("l1_loss"), _sklearn("mean_absolute_error"))),
     *_edges("mae", ref_mae, kink_at_zero=True),
-    Case("huber", ref_huber, native=(_torch("huber_loss"), _keras("Huber"))),
+    Case("huber", ref_huber, native=(torch_native("huber_loss"), _keras("Huber"))),
     Case(
         "huber",
         ref_huber,
         kwargs={"delta": 2.5},
         id="delta2.5",
-        native=(_torch("huber_loss"), _keras("Huber")),
+        native=(torch_native("huber_loss"), _keras("Huber")),
     ),
     *_edges("huber", ref_huber, kink_at_zero=False, delta=0.7),
-    Case("smooth_l1", ref_smooth_l1, native=(_torch("smooth_l1_loss"),)),
+    Case("smooth_l1", ref_smooth_l1, native=(torch_native("smooth_l1_loss"),)),
     Case(
         "smooth_l1",
         ref_smooth_l1,
         kwargs={"beta": 1.0},
         id="beta1",
-        native=(_torch("smooth_l1_loss"),),
+        native=(torch_native("smooth_l1_loss"),),
     ),
     Case(
         "smooth_l1",
         ref_smooth_l1,
         kwargs={"beta": 0.0},
         id="beta0",
-        native=(_torch("smooth_l1_loss"),),
+        native=(torch_native("smooth_l1_loss"),),
     ),
     *_edges("smooth_l1", ref_smooth_l1, kink_at_zero=False),
-    Case("log_cosh", ref_log_cosh, native=(_optax_log_cosh(), _keras("LogCosh"))),
+    Case("log_cosh", ref_log_cosh, native=(optax_native("log_cosh"), _keras("LogCosh"))),
     *_edges("log_cosh", ref_log_cosh, kink_at_zero=False),
     Case("msle", ref_msle, native=(_keras("MeanSquaredLogarithmicError"),)),
     Case(
@@ -212,13 +200,13 @@ CASES: list[Case] = [
         native=(_sklearn("mean_pinball_loss", q="alpha"),),
     ),
     *_edges("quantile", ref_quantile, kink_at_zero=True),
-    Case("poisson_nll", ref_poisson_nll, native=(_torch("poisson_nll_loss"),)),
+    Case("poisson_nll", ref_poisson_nll, native=(torch_native("poisson_nll_loss"),)),
     Case(
         "poisson_nll",
         ref_poisson_nll,
         kwargs={"full": True},
         id="full",
-        native=(_torch("poisson_nll_loss"),),
+        native=(torch_native("poisson_nll_loss"),),
     ),
     Case(
         "poisson_nll",
@@ -226,23 +214,23 @@ CASES: list[Case] = [
         lambda r: (r.uniform(0.1, 3, (4, 3)), r.uniform(0, 4, (4, 3))),
         kwargs={"log_input": False, "full": True, "eps": 1e-4},
         id="rate-input",
-        native=(_torch("poisson_nll_loss"),),
+        native=(torch_native("poisson_nll_loss"),),
     ),
-    Case("gaussian_nll", ref_gaussian_nll, native=(_torch("gaussian_nll_loss"),)),
+    Case("gaussian_nll", ref_gaussian_nll, native=(torch_native("gaussian_nll_loss"),)),
     Case(
         "gaussian_nll",
         ref_gaussian_nll,
         lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)), r.uniform(0.1, 2, 5)),
         kwargs={"full": True},
         id="per-sample-var",
-        native=(_torch("gaussian_nll_loss"),),
+        native=(torch_native("gaussian_nll_loss"),),
     ),
     Case(
         "gaussian_nll",
         ref_gaussian_nll,
         lambda r: (r.standard_normal((5, 3)), r.standard_normal((5, 3)), r.uniform(0.1, 2, (5, 1))),
         id="column-var",
-        native=(_torch("gaussian_nll_loss"),),
+        native=(torch_native("gaussian_nll_loss"),),
     ),
     Case(
         "gaussian_nll",
@@ -256,7 +244,7 @@ CASES: list[Case] = [
         id="var-below-eps",
         grad=False,
         half=False,
-        native=(_torch("gaussian_nll_loss"),),
+        native=(torch_native("gaussian_nll_loss"),),
     ),
 ]
 

@@ -264,9 +264,6 @@ def _optax(loss: str) -> Native:
     return Native(name, fn, ("optax", "jax"))
 
 
-_KERAS_REDUCTIONS = {"none": None, "sum": "sum", "mean": "sum_over_batch_size"}
-
-
 def _keras(cls: str) -> Native:
     """``keras.losses.Dice`` / ``Tversky`` with Keras's epsilon set to 0 during the call.
 
@@ -276,7 +273,7 @@ def _keras(cls: str) -> Native:
     """
 
     def fn(p: Any, t: Any, reduction: str = "mean", **kw: Any) -> Any:
-        from tests.cases._keras import keras
+        from tests.cases._keras import KERAS_REDUCTION, keras
 
         k = keras()
         assert kw.get("smooth", 1.0) == 0, "Keras has no smooth term"
@@ -287,7 +284,7 @@ def _keras(cls: str) -> Native:
         k.config.set_epsilon(0.0)
         try:
             loss = getattr(k.losses, cls)(
-                axis=_axis(kw.get("axis")), reduction=_KERAS_REDUCTIONS[reduction], **extra
+                axis=_axis(kw.get("axis")), reduction=KERAS_REDUCTION[reduction], **extra
             )
             return k.ops.convert_to_numpy(loss(t, p))
         finally:
