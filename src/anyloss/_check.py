@@ -232,6 +232,24 @@ PROGRESS_AFTER = 3.0
 """Seconds after which ``anyloss check`` reports its progress on stderr."""
 
 
+def _table_row(name: str, backends: Sequence[Any]) -> tuple[list[str], int]:
+    """The cells of one loss's row (``value / gradient`` deviation per backend) and how
+    many of them failed; a crash is a failure, shown in the table and on stderr."""
+    ref = _reference(name)
+    cells, failures = [], 0
+    for b in backends:
+        try:
+            row = _check_one(name, b, ref)
+            mark = "!" if row.failed else ""
+            cells.append(f"{_fmt(row.value)} / {_fmt(row.grad)}{mark}")
+            failures += row.failed
+        except Exception as exc:
+            cells.append(f"ERROR {type(exc).__name__}")
+            print(f"  {name} on {b.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failures += 1
+    return cells, failures
+
+
 def run(
     backend_names: Sequence[str],
     losses: Sequence[str],
@@ -266,18 +284,8 @@ def run(
     failures = 0
     progress = _Progress(len(losses), PROGRESS_AFTER)
     for done, name in enumerate(losses, 1):
-        ref = _reference(name)
-        cells = []
-        for b in backends:
-            try:
-                row = _check_one(name, b, ref)
-                mark = "!" if row.failed else ""
-                cells.append(f"{_fmt(row.value)} / {_fmt(row.grad)}{mark}")
-                failures += row.failed
-            except Exception as exc:  # a crash is a failure, shown in the table
-                cells.append(f"ERROR {type(exc).__name__}")
-                print(f"  {name} on {b.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
-                failures += 1
+        cells, failed = _table_row(name, backends)
+        failures += failed
         print(name.ljust(width) + "".join(c.ljust(cell) for c in cells), file=out)
         progress.update(done)
     progress.close()
