@@ -64,6 +64,10 @@ TORCH: dict[str, Native] = {
         "F.multilabel_soft_margin_loss",
         lambda s, t: _f().multilabel_soft_margin_loss(s, t),
     ),
+    "multilabel_margin": (
+        "F.multilabel_margin_loss",
+        lambda s, t: _f().multilabel_margin_loss(s, t),
+    ),
     "margin_ranking": (
         "F.margin_ranking_loss",
         lambda a, b, t: _f().margin_ranking_loss(a, b, t),
@@ -114,6 +118,15 @@ JAX: dict[str, Native] = {
     "kl_div": (
         "optax.kl_divergence",
         lambda p, t: _optax().kl_divergence(_jnp().log(p), t).mean(),
+    ),
+    "sparsemax": (
+        "optax.multiclass_sparsemax_loss",
+        lambda x, y: _optax().multiclass_sparsemax_loss(x, y).mean(),
+    ),
+    "perceptron": ("optax.perceptron_loss", lambda s, t: _optax().perceptron_loss(s, t).mean()),
+    "multiclass_perceptron": (
+        "optax.multiclass_perceptron_loss",
+        lambda s, y: _optax().multiclass_perceptron_loss(s, y).mean(),
     ),
     "ntxent": ("optax.ntxent", lambda e, y, temperature=0.07: _optax().ntxent(e, y, temperature)),
 }

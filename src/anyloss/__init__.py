@@ -8,7 +8,7 @@ callables.
 
 from __future__ import annotations
 
-from . import binary, classification, divergence, embedding, regression, robust, segmentation
+from . import binary, classification, divergence, embedding, multiclass, regression, robust, segmentation
 from ._registry import Loss, available, get
 from ._settings import portable, set_value_checks, value_checks
 from ._shards import mean_denominator, mean_parts, shardable
@@ -16,6 +16,7 @@ from .binary import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .divergence import *  # noqa: F403
 from .embedding import *  # noqa: F403
+from .multiclass import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .robust import *  # noqa: F403
 from .segmentation import *  # noqa: F403
@@ -36,6 +37,7 @@ __all__ = [
     *classification.__all__,
     *divergence.__all__,
     *binary.__all__,
+    *multiclass.__all__,
     *segmentation.__all__,
     *embedding.__all__,
     *robust.__all__,

@@ -22,6 +22,8 @@ binary_cross_entropy_with_logits, cross_entropy, nll, poisson_nll,
 multilabel_soft_margin, margin_ranking, hinge_embedding, triplet_margin. Not delegated,
 because the catalog's semantics differ from the kernel's: multi_margin (torch's kernel
 turns a NaN score into a finite loss; the catalog's NaN in is NaN out),
+multilabel_margin (likewise for a NaN score; its empty-batch "mean" is uninitialised memory,
+and it range-checks the entries after the first -1, which the catalog ignores),
 binary_cross_entropy (gradient at the log clamp), soft_margin (torch's form overflows),
 kl_div (torch gives NaN where target and pred are both 0), gaussian_nll (gradient of the
 clamped variance),

@@ -23,6 +23,7 @@ MODULES = (
     "classification",
     "divergence",
     "binary",
+    "multiclass",
     "segmentation",
     "embedding",
     "robust",

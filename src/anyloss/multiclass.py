@@ -1,0 +1,370 @@
+"""Multiclass losses beyond cross-entropy: margins, robust and sparse alternatives (CATALOG.md v2).
+
+``multilabel_margin`` (torch's multi-label hinge), ``generalized_cross_entropy`` (the
+noise-robust GCE), ``sparsemax`` (the sparsemax loss), ``perceptron`` and
+``multiclass_perceptron`` (Optax's perceptron losses). The class axis is ``axis=-1`` by
+default; class-index targets are read with the helpers of :mod:`anyloss.classification`
+(on eager arrays a label out of range raises ``ValueError``; where values are not
+checked, under ``jax.jit``/``torch.compile`` or on dask, its sample gives NaN).
+``reduction="none"`` gives one value per sample (every index but ``axis``), except for
+the elementwise ``perceptron``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._compat import cumulative_sum, device_of, index_dtype, stop_gradient
+from ._examples import arrays, integers, normal, signs, simplex
+from ._namespace import Namespace, resolve, resolve_floats
+from ._primitives import max_along, nan_where, relu
+from ._reduction import reduce
+from ._registry import loss
+from ._types import Array, Reduction
+from ._validation import (
+    check_axis,
+    check_in_range,
+    check_same_shape,
+    greater_than,
+    in_interval,
+    integer,
+    swapped_hint,
+)
+from ._classes import _gather, _labels
+from .classification import _setup
+from .embedding import _check_values
+
+__all__ = [
+    "generalized_cross_entropy",
+    "multiclass_perceptron",
+    "multilabel_margin",
+    "perceptron",
+    "sparsemax",
+]
+
+_END = -1  # multilabel_margin: the target classes end at the first -1
+
+
+def _q_rule(name: str, value: Any) -> None:
+    """Rule: ``q`` in (0, 1]."""
+    greater_than(0.0)(name, value)
+    in_interval(0.0, 1.0)(name, value)
+
+
+def _class_indices(
+    logits: Any, target: Any, axis: int, loss_name: str
+) -> tuple[Namespace, int, Any, Any]:
+    """Namespace, axis, labels (bad ones replaced by 0) and the bad mask (or None)."""
+    ns, ax, num_classes, index, _ = _setup(logits, target, None, axis, None)
+    if not index:
+        raise ValueError(
+            f"{loss_name} takes integer class indices; got a target of dtype {target.dtype}"
+        )
+    labels, _, bad = _labels(target, None, num_classes, ns)
+    return ns, ax, labels, bad
+
+
+def _multilabel_targets(n: int, c: int) -> Any:
+    """Example maker: per row a random set of target classes, then -1 padding."""
+
+    def make(rng: np.random.Generator) -> Any:
+        out = np.full((n, c), _END, dtype=np.int64)
+        for row in out:
+            k = int(rng.integers(1, c))
+            row[:k] = rng.permutation(c)[:k]
+        return out
+
+    return make
+
+
+# --- multilabel_margin -------------------------------------------------------------------
+
+
+def _listed_labels(target: Any, num_classes: int, ax: int, ns: Namespace) -> tuple[Any, Any, Any]:
+    """The labels before the first -1 along ``ax``: (labels, listed mask, bad mask or None).
+
+    An entry is listed while no -1 precedes it (a cumulative count of -1s is 0); later
+    entries are ignored whatever their value. Listed labels go through the
+    class-index check of ``classification._labels`` (with -1 as the ignored value).
+    """
+    xp = ns.xp
+    ends = xp.astype(target == _END, index_dtype(xp, ns.device))
+    listed = cumulative_sum(ends, xp, axis=ax) == 0
+    masked = xp.where(listed, target, xp.full_like(target, _END))
+    labels, keep, bad = _labels(masked, _END, num_classes, ns)
+    return labels, keep, bad
+
+
+def _class_axis_values(num_classes: int, ndim: int, axis: int, xp: Any, like: Any) -> Any:
+    """``arange(C)`` shaped to run along ``axis`` of an ``ndim`` array."""
+    shape = [1] * ndim
+    shape[axis] = num_classes
+    return xp.reshape(xp.arange(num_classes, device=device_of(like)), tuple(shape))
+
+
+@loss(
+    "classification",
+    example=arrays(normal(6, 5), _multilabel_targets(6, 5)),
+    rules={"axis": integer},
+)
+def multilabel_margin(
+    scores: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
+) -> Array:
+    r"""Multi-label margin (hinge) loss: every target class above every other class.
+
+    .. math:: \ell = \frac{1}{C} \sum_{j \in Y} \sum_{i \notin Y}
+              \max\big(0,\ 1 - (s_{j} - s_i)\big)
+
+    with :math:`Y` the classes listed in ``target`` before its first ``-1`` (a class
+    listed twice counts twice, as in torch). Matches
+    ``torch.nn.functional.multilabel_margin_loss`` (class axis last), except that
+    entries after the first ``-1`` are ignored whatever their value (torch also
+    range-checks them) and a NaN score gives NaN (torch's kernel skips it). The pairs
+    are formed over the class axis, an ``(..., C, C)`` intermediate: fine for class
+    counts, not meant for vocabularies.
+
+    Parameters
+    ----------
+    scores
+        Scores, ``C`` classes along ``axis``.
+    target
+        Integer array of ``scores``' shape: along ``axis``, the target classes first,
+        then ``-1`` (the rest is ignored). A listed class outside ``[0, C)`` raises
+        ``ValueError`` where values are checked; elsewhere its sample gives NaN.
+    axis
+        The class axis (default -1).
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
+
+    References
+    ----------
+    Crammer & Singer, "A Family of Additive Online Algorithms for Category Ranking",
+    JMLR, 2003. Paszke et al., "PyTorch: An Imperative Style, High-Performance Deep
+    Learning Library", NeurIPS 2019 (``MultiLabelMarginLoss``).
+    """
+    ns = resolve(scores, target)
+    check_same_shape(scores, target, "scores", "target")
+    xp = ns.xp
+    if not xp.isdtype(target.dtype, "integral"):
+        raise TypeError(
+            f"target must hold integer class indices (then -1); got dtype {target.dtype}"
+            f"{swapped_hint(scores, target)}"
+        )
+    s = ns.float(scores)
+    ax = check_axis(axis, s.ndim)
+    num_classes = int(s.shape[ax])
+    labels, listed, bad = _listed_labels(target, num_classes, ax, ns)
+    # (..., position j, class i, ...): listed position j names class i
+    classes = _class_axis_values(num_classes, s.ndim + 1, ax + 1, xp, s)
+    names = xp.logical_and(
+        xp.expand_dims(labels, axis=ax + 1) == classes, xp.expand_dims(listed, axis=ax + 1)
+    )
+    s_by_class = xp.expand_dims(s, axis=ax)
+    s_listed = xp.sum(xp.where(names, s_by_class, xp.zeros_like(s_by_class)), axis=ax + 1)
+    other = xp.logical_not(xp.any(names, axis=ax))  # classes not in the target set
+    pairs = xp.logical_and(xp.expand_dims(listed, axis=ax + 1), xp.expand_dims(other, axis=ax))
+    hinge = relu(1 - xp.expand_dims(s_listed, axis=ax + 1) + s_by_class, xp)
+    total = xp.sum(xp.where(pairs, hinge, xp.zeros_like(hinge)), axis=(ax, ax + 1))
+    if bad is not None:
+        bad = xp.any(bad, axis=ax)
+    return reduce(nan_where(bad, total / num_classes, xp), reduction, xp)
+
+
+# --- generalized cross-entropy -----------------------------------------------------------
+
+
+def _one_minus_power_over_q(p: Any, q: Any, xp: Any) -> Any:
+    """``(1 - p^q) / q`` as ``-expm1(q log p) / q``, and ``(1 - p) / q`` at ``p = 0``.
+
+    Both forms give ``1/q`` at 0. There the true slope is ``-inf`` for ``q < 1``; the
+    linear form gives the finite slope ``-1/q`` (exact for ``q = 1``). Double where: the
+    log never sees a 0, and NaN takes the linear form (NaN out).
+    """
+    positive = p > 0
+    log_p = xp.log(xp.where(positive, p, xp.ones_like(p)))
+    return xp.where(positive, -xp.expm1(q * log_p) / q, (1 - p) / q)
+
+
+@loss(
+    "classification",
+    example=arrays(simplex(6, 5), integers(6, high=5)),
+    rules={"axis": integer, "q": _q_rule},
+)
+def generalized_cross_entropy(
+    probs: Array, target: Array, *, q: float = 0.5, axis: int = -1, reduction: Reduction = "mean"
+) -> Array:
+    r"""Generalized cross-entropy (GCE), a noise-robust mix of cross-entropy and MAE.
+
+    .. math:: \ell = \frac{1 - p_y^{\,q}}{q}, \qquad p_y = \sum_c t_c\, p_c
+              \text{ for a one-hot } t
+
+    :math:`q \to 0` gives the cross-entropy :math:`-\log p_y`, :math:`q = 1` the mean
+    absolute error :math:`1 - p_y`. Computed as :math:`-\operatorname{expm1}(q \log
+    p_y)/q`; at :math:`p_y = 0` the value is :math:`1/q` with the finite slope
+    :math:`-1/q` (the true one is unbounded for :math:`q < 1`). Matches
+    ``keras.losses.CategoricalGeneralizedCrossEntropy(q)`` on integer labels (Keras
+    takes :math:`q` in (0, 1); here :math:`q = 1` is allowed too).
+
+    Parameters
+    ----------
+    probs
+        Probabilities, classes along ``axis`` (in [0, 1], checked on eager arrays).
+    target
+        Integer class indices (``probs``' shape without ``axis``) or one-hot rows
+        (``probs``' shape).
+    q
+        The exponent, in (0, 1].
+    axis
+        The class axis (default -1).
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
+
+    References
+    ----------
+    Zhang & Sabuncu, "Generalized Cross Entropy Loss for Training Deep Neural Networks
+    with Noisy Labels", NeurIPS 2018.
+    """
+    ns, ax, num_classes, index, _ = _setup(probs, target, None, axis, None)
+    xp = ns.xp
+    p = ns.float(probs)
+    check_in_range(p, 0.0, 1.0, "probs", xp)
+    bad = None
+    if index:
+        labels, _, bad = _labels(target, None, num_classes, ns)
+        p_y = _gather(p, labels, ax, xp)
+    else:
+        p_y = xp.sum(ns.float(target) * p, axis=ax)
+    return reduce(nan_where(bad, _one_minus_power_over_q(p_y, q, xp), xp), reduction, xp)
+
+
+# --- sparsemax ---------------------------------------------------------------------------
+
+
+def _sparsemax_threshold(z: Any, xp: Any, *, axis: int) -> Any:
+    """The sparsemax threshold ``tau`` along ``axis`` (keepdims): ``sum_c relu(z_c - tau) = 1``.
+
+    Sorted descending, ``k`` runs over the support while ``1 + k z_(k) > sum_{j<=k}
+    z_(j)`` (a prefix); ``tau = (sum of the support - 1) / |support|``. Values only: the
+    loss uses ``tau`` as a constant.
+    """
+    z = stop_gradient(z)
+    ordered = xp.sort(z, axis=axis, descending=True)
+    partial = cumulative_sum(ordered, xp, axis=axis)
+    shape = [1] * z.ndim
+    shape[axis] = z.shape[axis]
+    k = xp.reshape(
+        xp.arange(1, z.shape[axis] + 1, dtype=z.dtype, device=device_of(z)), tuple(shape)
+    )
+    support = 1 + k * ordered > partial
+    size = xp.sum(xp.astype(support, z.dtype), axis=axis, keepdims=True)
+    size = xp.maximum(size, xp.ones_like(size))  # 0 only for a NaN row (NaN out anyway)
+    mass = xp.sum(xp.where(support, ordered, xp.zeros_like(ordered)), axis=axis, keepdims=True)
+    return (mass - 1) / size
+
+
+@loss(
+    "classification",
+    example=arrays(normal(6, 5, scale=1.5), integers(6, high=5)),
+    rules={"axis": integer},
+)
+def sparsemax(
+    logits: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
+) -> Array:
+    r"""Sparsemax loss: the sparse counterpart of softmax cross-entropy.
+
+    With :math:`d = z - z_y` and the sparsemax threshold :math:`\tau` of :math:`d`
+    (:math:`\sum_c \max(0, d_c - \tau) = 1`),
+
+    .. math:: \ell = \tau + \tfrac12 \sum_c \max(0,\ d_c - \tau)^2 + \tfrac12
+              = -z_y + \tfrac12 \sum_{c \in S} (z_c^2 - \tau_z^2) + \tfrac12
+
+    (:math:`S` the support, :math:`\tau_z = \tau + z_y`); its gradient is
+    :math:`\operatorname{sparsemax}(z) - e_y`. The first form is the minimum over
+    :math:`\tau` of the right side, so :math:`\tau` (found by a sort and a cumulative
+    sum) enters as a constant and autograd gives exactly that gradient, also at ties
+    (the squared hinge has slope 0 at the threshold). Shifting by :math:`z_y` makes a
+    confidently right sample exactly 0. Matches ``optax.multiclass_sparsemax_loss``.
+
+    Parameters
+    ----------
+    logits
+        Scores, ``C`` classes along ``axis``.
+    target
+        Integer class indices, ``logits``' shape without ``axis``.
+    axis
+        The class axis (default -1).
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
+
+    References
+    ----------
+    Martins & Astudillo, "From Softmax to Sparsemax: A Sparse Model of Attention and
+    Multi-Label Classification", ICML 2016.
+    """
+    ns, ax, labels, bad = _class_indices(logits, target, axis, "sparsemax")
+    xp = ns.xp
+    z = ns.float(logits)
+    d = z - xp.expand_dims(_gather(z, labels, ax, xp), axis=ax)
+    tau = _sparsemax_threshold(d, xp, axis=ax)
+    above = relu(d - tau, xp)
+    per_sample = xp.squeeze(tau, axis=ax) + xp.sum(above * above, axis=ax) / 2 + 0.5
+    return reduce(nan_where(bad, per_sample, xp), reduction, xp)
+
+
+# --- perceptrons -------------------------------------------------------------------------
+
+
+@loss("classification", example=arrays(normal(6, 5, scale=1.5), signs(6, 5)))
+def perceptron(scores: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
+    r"""Binary perceptron loss, :math:`\ell = \max(0, -y\,s)`, for targets in {-1, +1}.
+
+    Matches ``optax.perceptron_loss``. Targets other than ±1 raise ``ValueError`` on
+    eager arrays (elsewhere the formula is applied as given).
+
+    Parameters
+    ----------
+    scores
+        Scores ``s``.
+    target
+        Targets in {-1, +1}, the shape of ``scores``.
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per element).
+
+    References
+    ----------
+    Rosenblatt, "The Perceptron: A Probabilistic Model for Information Storage and
+    Organization in the Brain", Psychological Review, 1958.
+    """
+    ns, (s, y) = resolve_floats(scores, target, names=("scores", "target"))
+    xp = ns.xp
+    _check_values(y, (-1.0, 1.0), "target", xp)
+    return reduce(relu(-y * s, xp), reduction, xp)
+
+
+@loss("classification", example=arrays(normal(6, 5), integers(6, high=5)), rules={"axis": integer})
+def multiclass_perceptron(
+    scores: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
+) -> Array:
+    r"""Multiclass perceptron loss, :math:`\ell = \max_c s_c - s_y`.
+
+    Zero exactly where the target class has the top score; the gradient is
+    :math:`e_{\arg\max} - e_y`. Matches ``optax.multiclass_perceptron_loss``.
+
+    Parameters
+    ----------
+    scores, target, axis, reduction
+        As in :func:`sparsemax`: scores with ``C`` classes along ``axis``, integer
+        class indices, one value per sample under ``"none"``.
+
+    References
+    ----------
+    Collins, "Discriminative Training Methods for Hidden Markov Models: Theory and
+    Experiments with Perceptron Algorithms", EMNLP 2002.
+    """
+    ns, ax, labels, bad = _class_indices(scores, target, axis, "multiclass_perceptron")
+    xp = ns.xp
+    s = ns.float(scores)
+    per_sample = max_along(s, xp, axis=ax) - _gather(s, labels, ax, xp)
+    return reduce(nan_where(bad, per_sample, xp), reduction, xp)
