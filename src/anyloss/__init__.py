@@ -8,7 +8,15 @@ callables.
 
 from __future__ import annotations
 
-from . import binary, classification, embedding, regression, robust, segmentation
+from . import (
+    binary,
+    classification,
+    embedding,
+    regression,
+    robust,
+    segmentation,
+    segmentation_counts,
+)
 from ._registry import Loss, available, get
 from ._settings import portable, set_value_checks, value_checks
 from ._shards import mean_denominator, mean_parts, shardable
@@ -18,6 +26,7 @@ from .embedding import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .robust import *  # noqa: F403
 from .segmentation import *  # noqa: F403
+from .segmentation_counts import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -35,6 +44,7 @@ __all__ = [
     *classification.__all__,
     *binary.__all__,
     *segmentation.__all__,
+    *segmentation_counts.__all__,
     *embedding.__all__,
     *robust.__all__,
 ]
