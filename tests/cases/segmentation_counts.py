@@ -77,7 +77,10 @@ def _ce_per_sample(logits: Any, labels: Any, axis: int) -> Any:
     shifted = x - x.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     nll = -np.take_along_axis(log_p, y, axis=1)[:, 0]
-    return nll.reshape(len(nll), -1).mean(axis=1) if nll.ndim > 1 else nll
+    if nll.ndim == 1:
+        return nll
+    pixels = nll[0].size if len(nll) else 0
+    return nll.reshape(len(nll), pixels).sum(axis=1) / max(pixels, 1)
 
 
 def ref_dice_ce(
