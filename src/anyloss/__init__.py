@@ -8,37 +8,143 @@ callables.
 
 from __future__ import annotations
 
-from . import binary, classification, divergence, embedding, multiclass, regression, robust, segmentation
 from ._registry import Loss, available, get
 from ._settings import portable, set_value_checks, value_checks
 from ._shards import mean_denominator, mean_parts, shardable
-from .binary import *  # noqa: F403
-from .classification import *  # noqa: F403
-from .divergence import *  # noqa: F403
-from .embedding import *  # noqa: F403
-from .multiclass import *  # noqa: F403
-from .regression import *  # noqa: F403
-from .robust import *  # noqa: F403
-from .segmentation import *  # noqa: F403
+from .binary import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    binary_focal,
+    categorical_hinge,
+    hinge,
+    multi_margin,
+    multilabel_soft_margin,
+    sigmoid_focal,
+    soft_margin,
+    squared_hinge,
+)
+from .classification import (
+    categorical_cross_entropy,
+    cross_entropy,
+    nll,
+    poly1_cross_entropy,
+    softmax_focal,
+)
+from .divergence import js_div, kl_div
+from .embedding import (
+    contrastive,
+    cosine_embedding,
+    cosine_similarity,
+    hinge_embedding,
+    margin_ranking,
+    ntxent,
+    triplet_margin,
+)
+from .multiclass import (
+    generalized_cross_entropy,
+    multiclass_perceptron,
+    multilabel_margin,
+    perceptron,
+    sparsemax,
+)
+from .regression import (
+    gaussian_nll,
+    huber,
+    log_cosh,
+    mae,
+    mape,
+    mse,
+    msle,
+    poisson_nll,
+    quantile,
+    smooth_l1,
+)
+from .robust import (
+    adaptive_robust,
+    cauchy,
+    charbonnier,
+    geman_mcclure,
+    general_robust,
+    pseudo_huber,
+    welsch,
+)
+from .segmentation import (
+    dice,
+    focal_tversky,
+    generalized_dice,
+    jaccard,
+    lovasz_hinge,
+    lovasz_softmax,
+    tversky,
+)
+from .segmentation_counts import dice_ce, mcc, softmax_dice
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Loss",
+    "adaptive_robust",
     "available",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "binary_focal",
+    "categorical_cross_entropy",
+    "categorical_hinge",
+    "cauchy",
+    "charbonnier",
+    "contrastive",
+    "cosine_embedding",
+    "cosine_similarity",
+    "cross_entropy",
+    "dice",
+    "dice_ce",
+    "focal_tversky",
+    "gaussian_nll",
+    "geman_mcclure",
+    "general_robust",
+    "generalized_cross_entropy",
+    "generalized_dice",
     "get",
+    "hinge",
+    "hinge_embedding",
+    "huber",
+    "jaccard",
+    "js_div",
+    "kl_div",
+    "log_cosh",
+    "lovasz_hinge",
+    "lovasz_softmax",
+    "mae",
+    "mape",
+    "margin_ranking",
+    "mcc",
     "mean_denominator",
     "mean_parts",
+    "mse",
+    "msle",
+    "multi_margin",
+    "multiclass_perceptron",
+    "multilabel_margin",
+    "multilabel_soft_margin",
+    "nll",
+    "ntxent",
+    "perceptron",
+    "poisson_nll",
+    "poly1_cross_entropy",
     "portable",
+    "pseudo_huber",
+    "quantile",
     "set_value_checks",
     "shardable",
+    "sigmoid_focal",
+    "smooth_l1",
+    "soft_margin",
+    "softmax_dice",
+    "softmax_focal",
+    "sparsemax",
+    "squared_hinge",
+    "triplet_margin",
+    "tversky",
     "value_checks",
-    *regression.__all__,
-    *classification.__all__,
-    *divergence.__all__,
-    *binary.__all__,
-    *multiclass.__all__,
-    *segmentation.__all__,
-    *embedding.__all__,
-    *robust.__all__,
+    "welsch",
 ]

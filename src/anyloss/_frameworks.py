@@ -36,6 +36,7 @@ WORDS: dict[str, str] = {
     "kl": "KL",
     "js": "JS",
     "ctc": "CTC",
+    "ce": "CE",
     "mcc": "MCC",
     "iou": "IoU",
     "l1": "L1",

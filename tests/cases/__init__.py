@@ -17,17 +17,13 @@ from typing import Any
 
 import numpy as np
 
-# one module of cases per module of losses in src/anyloss
-MODULES = (
-    "regression",
-    "classification",
-    "divergence",
-    "binary",
-    "multiclass",
-    "segmentation",
-    "embedding",
-    "robust",
-)
+
+def case_modules() -> list[str]:
+    """One module of cases per module of losses: the modules the registry's losses live in."""
+    import anyloss
+    from anyloss._registry import spec
+
+    return sorted({spec(name).fn.__module__.rsplit(".", 1)[1] for name in anyloss.available()})
 
 
 @dataclass(frozen=True)
@@ -88,14 +84,14 @@ class Case:
 
 def all_cases() -> list[Case]:
     out: list[Case] = []
-    for mod in MODULES:
+    for mod in case_modules():
         out.extend(importlib.import_module(f"tests.cases.{mod}").CASES)
     return out
 
 
 def all_invalid() -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
-    for mod in MODULES:
+    for mod in case_modules():
         out.update(importlib.import_module(f"tests.cases.{mod}").INVALID)
     return out
 
