@@ -46,7 +46,10 @@ DEFAULT: dict[str, Case] = {c.loss: c for c in reversed(all_cases()) if c.id == 
 # examples per loss: each jax example compiles five functions (~0.3 s each on two cores)
 EXAMPLES = {"numpy": 25, "strict": 12, "torch": 20, "jax": 1, "dask": 2}
 HALF_DTYPES = {"jax": ("float16",)}  # bfloat16 is drawn on torch; both go through float32
-MEAN_IS_NOT_MEAN_OF_NONE = {"ntxent"}  # "mean" divides by the number of positive pairs
+# "mean" divides by the number of positive pairs (ntxent), of anchors with a positive (supcon)
+MEAN_IS_NOT_MEAN_OF_NONE = {"ntxent", "supcon"}
+# inputs that are cosines, valid only in [-1, 1] (ValueError outside): drawn there, not scaled
+COSINE_INPUTS = {"arcface", "cosface"}
 SKIP_KEYS = ("reduction", "axis", "class_axis", "ignore_index", "weight", "pos_weight")
 FLOAT32_CLOSE = 1e-3  # float32 vs float64 on the same inputs (extreme scales included)
 SCALES = (1e3, 1e-4, 1e-2, 1.0, 1e2)
@@ -109,6 +112,11 @@ def _inputs(draw: Any, name: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
     for a in arrays:
         kind = _kind(a)
         a = a.copy()
+        if kind == "real" and name in COSINE_INPUTS:
+            kind = "cosine"
+            if special in ("zeros", "extremes") and a.size:
+                a.flat[:: max(1, a.size // 3)] = 0.0 if special == "zeros" else 1.0
+                a.flat[1 :: max(1, a.size // 3)] = 0.0 if special == "zeros" else -1.0
         if kind in ("real", "nonnegative"):
             a = a * scale
             if special == "zeros" and a.size:

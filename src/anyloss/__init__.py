@@ -40,6 +40,7 @@ from .embedding import (
     ntxent,
     triplet_margin,
 )
+from .metric_learning import arcface, circle, clip_contrastive, cosface, supcon
 from .multiclass import (
     generalized_cross_entropy,
     multiclass_perceptron,
@@ -84,6 +85,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Loss",
     "adaptive_robust",
+    "arcface",
     "available",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -92,7 +94,10 @@ __all__ = [
     "categorical_hinge",
     "cauchy",
     "charbonnier",
+    "circle",
+    "clip_contrastive",
     "contrastive",
+    "cosface",
     "cosine_embedding",
     "cosine_similarity",
     "cross_entropy",
@@ -143,6 +148,7 @@ __all__ = [
     "softmax_focal",
     "sparsemax",
     "squared_hinge",
+    "supcon",
     "triplet_margin",
     "tversky",
     "value_checks",

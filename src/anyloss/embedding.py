@@ -426,13 +426,13 @@ def _pair_masks(labels: Any, n: int, ns: Namespace) -> tuple[Any, Any]:
     return xp.logical_and(same, off_diagonal), xp.logical_not(same)
 
 
-def _negatives_logsumexp(s: Any, negative: Any, xp: Any) -> tuple[Any, Any]:
-    """Row-wise ``log sum exp(s)`` over the ``negative`` mask and whether a row has any.
+def _masked_rows_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
+    """Row-wise ``log sum exp(s)`` over the entries ``mask`` selects, and whether a row has any.
 
-    Rows without a negative give 0 (masked out by the caller) with a zero gradient.
+    Rows with an empty mask give 0 (masked out by the caller) with a zero gradient.
     """
-    any_in = xp.any(negative, axis=1, keepdims=True)
-    masked = xp.where(negative, s, scalar_like(-math.inf, s, xp))
+    any_in = xp.any(mask, axis=1, keepdims=True)
+    masked = xp.where(mask, s, scalar_like(-math.inf, s, xp))
     lse = masked_logsumexp(masked, xp, axis=1)
     return xp.where(any_in, lse, scalar_like(0.0, s, xp)), any_in
 
@@ -496,7 +496,7 @@ def ntxent(
     unit = e / xp.sqrt(xp.maximum(sq, scalar_like(float(xp.finfo(ns.dtype).eps), sq, xp)))
     s = xp.matmul(unit / temperature, xp.permute_dims(unit, (1, 0)))
     positive, negative = _pair_masks(labels, n, ns)
-    lse, has_negative = _negatives_logsumexp(s, negative, xp)
+    lse, has_negative = _masked_rows_logsumexp(s, negative, xp)
     # -log(e^s / (e^s + e^lse)) = softplus(lse - s), one logaddexp pass over the pairs
     pair_loss = xp.logaddexp(lse - s, scalar_like(0.0, s, xp))
     per_pair = xp.where(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._classes import _gather, _labels
 from ._compat import cumulative_sum, device_of, index_dtype, stop_gradient
 from ._examples import arrays, integers, normal, signs, simplex
 from ._namespace import Namespace, resolve, resolve_floats
@@ -32,7 +33,6 @@ from ._validation import (
     integer,
     swapped_hint,
 )
-from ._classes import _gather, _labels
 from .classification import _setup
 from .embedding import _check_values
 
