@@ -249,11 +249,12 @@ def _masked_logsumexp(x: Any, xp: Any, *, axis: int) -> Any:
     """``logsumexp`` (keepdims) that is -inf with a zero gradient on an all -inf slice.
 
     The shift ``m`` cancels exactly; its gradient is stopped (see ``shifted_logsumexp``).
+    A NaN in the slice gives NaN (``s != 0`` holds for NaN; ``s > 0`` would not).
     """
     m = stop_gradient(max_along(x, xp, axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
-    some = s > 0
+    some = s != 0
     log_s = xp.where(some, xp.log(xp.where(some, s, xp.ones_like(s))), xp.full_like(s, -math.inf))
     return log_s + m
 
