@@ -19,7 +19,10 @@ on CUDA, a wrapped index under ``torch.compile``).
 
 Delegated, for torch (``torch.nn.functional``): mse, mae, huber, smooth_l1,
 binary_cross_entropy_with_logits, cross_entropy, nll, poisson_nll,
-multilabel_soft_margin, margin_ranking, hinge_embedding, triplet_margin. Not delegated,
+multilabel_soft_margin, margin_ranking, hinge_embedding, triplet_margin, ctc (adapted:
+the catalog's label checks, a zero gradient at an infinite loss where torch's is NaN, and
+the portable body under ``torch.compile`` and on meta tensors, where torch's kernel cannot
+be traced). Not delegated,
 because the catalog's semantics differ from the kernel's: multi_margin (torch's kernel
 turns a NaN score into a finite loss; the catalog's NaN in is NaN out),
 binary_cross_entropy (gradient at the log clamp), soft_margin (torch's form overflows),
