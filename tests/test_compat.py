@@ -28,6 +28,18 @@ def test_take_along_axis_channels_first(backend: Backend) -> None:
     np.testing.assert_array_equal(backend.to_numpy(got), np.take_along_axis(x, idx, axis=1))
 
 
+def test_take_along_axis_several_indices_per_slice(backend: Backend) -> None:
+    """Several picks per slice, -inf values kept (ctc's emissions; dask's fallback)."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    x[0, 1, 2] = -np.inf
+    idx = np.random.default_rng(1).integers(0, 4, (2, 3, 5))
+    idx[0, 1, 0] = 2
+    got = take_along_axis(
+        backend.asarray(x, "float64"), backend.asarray(idx, "int64"), backend.xp, axis=2
+    )
+    np.testing.assert_array_equal(backend.to_numpy(got), np.take_along_axis(x, idx, axis=2))
+
+
 def test_resolve_promotes_floats_and_ignores_scalars(backend: Backend) -> None:
     xp = backend.xp
     a = backend.asarray(np.ones(2), "float32")

@@ -10,7 +10,8 @@ hyperparameters from values its rules accept. Then, per example:
   float32, for every reduction; NumPy inputs are read-only (an in-place write raises)
   and no backend's inputs change;
 * ``"sum"`` is the sum of ``"none"`` and ``"mean"`` its mean (``ntxent`` divides by the
-  number of positive pairs, as the catalog says);
+  number of positive pairs, ``ctc`` each sequence by its target length, as the catalog
+  says);
 * where the independent float64 reference (``tests/cases``) is finite, the value is
   finite in float64 and float32 (where float32 can hold it) and the gradient of every
   differentiable input is finite (torch, jax);
@@ -46,8 +47,9 @@ DEFAULT: dict[str, Case] = {c.loss: c for c in reversed(all_cases()) if c.id == 
 # examples per loss: each jax example compiles five functions (~0.3 s each on two cores)
 EXAMPLES = {"numpy": 25, "strict": 12, "torch": 20, "jax": 1, "dask": 2}
 HALF_DTYPES = {"jax": ("float16",)}  # bfloat16 is drawn on torch; both go through float32
-# "mean" divides by the number of positive pairs (ntxent), of anchors with a positive (supcon)
-MEAN_IS_NOT_MEAN_OF_NONE = {"ntxent", "supcon"}
+# "mean" divides by the number of positive pairs (ntxent), of anchors with a positive
+# (supcon); each sequence's loss by its target length before the batch mean (ctc, as torch)
+MEAN_IS_NOT_MEAN_OF_NONE = {"ntxent", "supcon", "ctc"}
 # inputs that are cosines, valid only in [-1, 1] (ValueError outside): drawn there, not scaled
 COSINE_INPUTS = {"arcface", "cosface"}
 SKIP_KEYS = ("reduction", "axis", "class_axis", "ignore_index", "weight", "pos_weight")

@@ -79,6 +79,7 @@ from .segmentation import (
     tversky,
 )
 from .segmentation_counts import dice_ce, mcc, softmax_dice
+from .sequence import ctc
 
 __version__ = "0.1.0"
 
@@ -101,6 +102,7 @@ __all__ = [
     "cosine_embedding",
     "cosine_similarity",
     "cross_entropy",
+    "ctc",
     "dice",
     "dice_ce",
     "focal_tversky",

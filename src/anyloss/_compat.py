@@ -166,28 +166,25 @@ def cumulative_sum(x: Any, xp: Any, *, axis: int) -> Any:
 def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
     """``xp.take_along_axis`` where the namespace has it (numpy, torch, jax, cupy, strict).
 
-    dask's namespace lacks it (BACKEND-NOTES): there the values are picked with a
-    comparison against ``arange`` and a sum, which stays lazy and chunked. That fallback
-    covers the loss use, one index per slice (``indices.shape[axis] == 1``, e.g. a class
-    label per sample); other index shapes raise ``ValueError`` there. Indices of any
-    integer dtype work (torch's ``take_along_dim`` itself takes int64 only).
+    dask's namespace lacks it (BACKEND-NOTES): there each index is compared against
+    ``arange`` in a new axis after ``axis`` and the matching values summed, which stays
+    lazy and chunked (``indices`` must have ``x``'s shape except along ``axis``; the
+    temporary is ``indices.size * x.shape[axis]``). Indices of any integer dtype work
+    (torch's ``take_along_dim`` itself takes int64 only).
     """
     wanted = index_dtype(xp, device_of(x))
     if indices.dtype != wanted:
         indices = xp.astype(indices, wanted)
     if hasattr(xp, "take_along_axis"):
         return xp.take_along_axis(x, indices, axis=axis)
-    if indices.shape[axis] != 1:
-        raise ValueError(
-            "take_along_axis without native support picks one index per slice; got "
-            f"indices of size {indices.shape[axis]} along axis {axis}"
-        )
-    size = x.shape[axis]
-    classes = xp.arange(size, device=device_of(x))
-    shape = [1] * x.ndim
-    shape[axis] = size
-    mask = indices == xp.reshape(classes, tuple(shape))
-    return xp.sum(xp.where(mask, x, xp.zeros_like(x)), axis=axis, keepdims=True)
+    ax = axis % x.ndim
+    size = x.shape[ax]
+    shape = [1] * (x.ndim + 1)
+    shape[ax + 1] = size
+    classes = xp.reshape(xp.arange(size, device=device_of(x)), tuple(shape))
+    mask = xp.expand_dims(indices, axis=ax + 1) == classes
+    values = xp.expand_dims(x, axis=ax)
+    return xp.sum(xp.where(mask, values, xp.zeros_like(values)), axis=ax + 1)
 
 
 def is_concrete(x: Any) -> bool:

@@ -19,7 +19,10 @@ on CUDA, a wrapped index under ``torch.compile``).
 
 Delegated, for torch (``torch.nn.functional``): mse, mae, huber, smooth_l1,
 binary_cross_entropy_with_logits, cross_entropy, nll, poisson_nll,
-multilabel_soft_margin, margin_ranking, hinge_embedding, triplet_margin. Not delegated,
+multilabel_soft_margin, margin_ranking, hinge_embedding, triplet_margin, ctc (adapted:
+the catalog's label checks, a zero gradient at an infinite loss where torch's is NaN, and
+the portable body under ``torch.compile`` and on meta tensors, where torch's kernel cannot
+be traced). Not delegated,
 because the catalog's semantics differ from the kernel's: multi_margin (torch's kernel
 turns a NaN score into a finite loss; the catalog's NaN in is NaN out),
 multilabel_margin (likewise for a NaN score; its empty-batch "mean" is uninitialised memory,
@@ -399,3 +402,70 @@ def _nll(
         return functional.nll_loss(x, t, w, ignore_index=ignore, reduction=red)
 
     return _index_loss(call, log_probs, target, axis, weight, ignore_index, reduction)
+
+
+# --- torch: ctc ------------------------------------------------------------------------------
+
+
+def _ctc_tensors(logits: Any, *integers: Any) -> bool:
+    """Float logits ``(N, T, C)`` with data (not meta, not empty) and integer tensors on
+    their device; not under ``torch.compile`` (torch's ``_ctc_loss`` has a data-dependent
+    output shape that Dynamo cannot trace, and no meta kernel)."""
+    import torch
+
+    if not _float_tensors(logits) or logits.ndim != 3 or logits.device.type == "meta":
+        return False
+    if torch.compiler.is_compiling():
+        return False
+    return all(
+        isinstance(x, torch.Tensor) and not x.is_floating_point() and x.device == logits.device
+        for x in integers
+    )
+
+
+@native("ctc", "torch")
+def _ctc(
+    logits: Any,
+    targets: Any,
+    input_lengths: Any,
+    target_lengths: Any,
+    *,
+    blank: int = 0,
+    zero_infinity: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    """``F.ctc_loss`` on ``log_softmax(logits)`` as ``(T, N, C)``, with the catalog's rules:
+    the same checks as the portable body (``sequence.ctc_inputs``: errors on checked
+    values, NaN for a bad sequence where values are not checked), and a zero gradient at
+    an infinite loss (torch's is NaN: with a gradient wanted, torch runs with
+    ``zero_infinity=True`` and the infinite values come from a second, gradient-free
+    forward pass)."""
+    import torch
+
+    if not (type(blank) is int and _ctc_tensors(logits, targets, input_lengths, target_lengths)):
+        return NotImplemented
+    if targets.ndim != 2 or targets.shape[1] == 0:
+        return NotImplemented  # shape errors from the portable body; torch needs S > 0
+    from .sequence import ctc_inputs, reduce_sequences
+
+    ns, labels, frames, lengths, bad = ctc_inputs(
+        logits, targets, input_lengths, target_lengths, blank
+    )
+    functional = _functional()
+    log_probs = functional.log_softmax(logits, dim=-1).transpose(0, 1)
+    args = (log_probs, labels.long(), frames.long(), lengths.long())
+
+    def ctc(zero: bool) -> Any:
+        return functional.ctc_loss(*args, blank=blank, reduction="none", zero_infinity=zero)
+
+    if zero_infinity or not (torch.is_grad_enabled() and logits.requires_grad):
+        per_sequence = ctc(zero_infinity)
+    else:
+        with torch.no_grad():
+            infinite = torch.isinf(ctc(False))
+        per_sequence = torch.where(
+            infinite, torch.full_like(infinite, math.inf, dtype=logits.dtype), ctc(True)
+        )
+    if bad is not None:
+        per_sequence = torch.where(bad, torch.full_like(per_sequence, math.nan), per_sequence)
+    return reduce_sequences(per_sequence, lengths, reduction, ns.xp)

@@ -135,13 +135,14 @@ def mean_parts(loss: Any, *arrays: Any, **hyperparameters: Any) -> tuple[Any, An
     .. math:: \bar\ell = \frac{\sum_k S_k}{\sum_k D_k}
               \quad (0 \text{ where } \sum_k D_k = 0)
 
-    :math:`S` is exactly ``loss(*arrays, reduction="sum", ...)``. :math:`D` is what
-    ``reduction="mean"`` divides it by: the number of values ``reduction="none"``
-    returns, or the loss's own normaliser where it has one (the sum of the kept targets'
-    class weights of ``cross_entropy``, ``nll`` and ``softmax_focal`` with ``weight`` or
-    ``ignore_index``). In a data-parallel step, all-reduce (sum) both, then divide:
-    every worker then holds the global mean (``psum`` in JAX, ``all_reduce`` in
-    ``torch.distributed``).
+    :math:`S` is exactly ``loss(*arrays, reduction="sum", ...)`` (for ``ctc``, whose
+    "mean" divides each sequence's loss by its target length first, the sum of those
+    quotients). :math:`D` is what ``reduction="mean"`` divides it by: the number of
+    values ``reduction="none"`` returns, or the loss's own normaliser where it has one
+    (the sum of the kept targets' class weights of ``cross_entropy``, ``nll`` and
+    ``softmax_focal`` with ``weight`` or ``ignore_index``). In a data-parallel step,
+    all-reduce (sum) both, then divide: every worker then holds the global mean (``psum``
+    in JAX, ``all_reduce`` in ``torch.distributed``).
 
     Parameters
     ----------
