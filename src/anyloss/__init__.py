@@ -8,12 +8,13 @@ callables.
 
 from __future__ import annotations
 
-from . import binary, classification, embedding, regression, robust, segmentation
+from . import binary, classification, detection, embedding, regression, robust, segmentation
 from ._registry import Loss, available, get
 from ._settings import portable, set_value_checks, value_checks
 from ._shards import mean_denominator, mean_parts, shardable
 from .binary import *  # noqa: F403
 from .classification import *  # noqa: F403
+from .detection import *  # noqa: F403
 from .embedding import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .robust import *  # noqa: F403
@@ -35,6 +36,7 @@ __all__ = [
     *classification.__all__,
     *binary.__all__,
     *segmentation.__all__,
+    *detection.__all__,
     *embedding.__all__,
     *robust.__all__,
 ]

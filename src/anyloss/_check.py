@@ -3,7 +3,8 @@
 For each loss, the registry's example inputs are run on each backend in float32 and
 float64; the value (every reduction) is compared with the float64 NumPy result, and
 where the backend has autograd (torch, jax) the gradient is compared with central
-finite differences of the float64 NumPy loss. The table shows the largest deviation
+finite differences of the float64 NumPy loss (values the loss stops the gradient of,
+such as ``complete_box_iou``'s α, held constant). The table shows the largest deviation
 (``anyloss._tolerance.deviation``) per loss and backend, under a legend that explains
 the columns and prints the tolerances. The exit status is 1 if any deviation exceeds the
 tolerance of its dtype, 2 if a backend named with ``--backend`` cannot be used (which
@@ -23,6 +24,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from ._compat import frozen_stops
 
 __all__ = ["finite_difference", "main"]
 
@@ -129,13 +132,17 @@ def _reference(name: str) -> dict[str, Any]:
         ref[reduction] = np.asarray(s.fn(*args, reduction=reduction, **kwargs), dtype=np.float64)
     cot = np.random.default_rng(1).standard_normal(ref["none"].shape)
     ref["cotangent"] = cot
-
-    def objective(*diff: Any) -> float:
-        a, k = _substitute(args, kwargs, s.wrt, diff)
-        return float(np.sum(np.asarray(s.fn(*a, reduction="none", **k)) * cot))
-
     diff_in = [args[w] if isinstance(w, int) else kwargs[w] for w in s.wrt]
-    ref["grads"] = finite_difference(objective, [np.asarray(d, dtype=np.float64) for d in diff_in])
+    with frozen_stops() as replay:  # stopped values held at the example, as autograd does
+        s.fn(*args, reduction="none", **kwargs)
+
+        def objective(*diff: Any) -> float:
+            a, k = _substitute(args, kwargs, s.wrt, diff)
+            with replay():
+                return float(np.sum(np.asarray(s.fn(*a, reduction="none", **k)) * cot))
+
+        xs = [np.asarray(d, dtype=np.float64) for d in diff_in]
+        ref["grads"] = finite_difference(objective, xs)
     return ref
 
 
@@ -168,7 +175,7 @@ def _legend(out: Any) -> None:
         f"{' and '.join(DTYPES)} and the reductions {', '.join(REDUCTIONS)}.",
         "  value     the loss on that backend vs the float64 NumPy loss",
         "  gradient  autograd (torch, jax) vs central finite differences of the float64",
-        "            NumPy loss; '-' where the backend has no autograd",
+        "            NumPy loss, stopped values held; '-' where the backend has no autograd",
         "  deviation max |a - b| / max(|b|, 1e-3 max|b|); '!' marks one over tolerance",
         "Tolerances (the largest deviation allowed):",
         *(f"  {d:<9} value {t.value:.0e}  gradient {t.grad:.0e}" for d, t in tol.items()),
