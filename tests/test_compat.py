@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anyloss._compat import stop_gradient, take_along_axis
+from anyloss._check import finite_difference
+from anyloss._compat import frozen_stops, stop_gradient, take_along_axis
 from anyloss._namespace import resolve
 from tests._backends import Backend
 
@@ -116,6 +117,24 @@ def test_stop_gradient_stops_the_gradient(grad_backend: Backend) -> None:
     x = grad_backend.asarray(np.array([1.5, -2.0, 3.0]), "float64")
     _, (g,) = grad_backend.value_and_grad(lambda v: xp.sum(stop_gradient(v) * v), [x])
     np.testing.assert_allclose(g, [1.5, -2.0, 3.0], rtol=0, atol=0)
+
+
+def test_frozen_stops_give_finite_differences_of_the_stopped_gradient() -> None:
+    """NumPy finite differences of ``sum(stop_gradient(x) * x)`` under ``frozen_stops``:
+    ``x`` (autograd's answer), not ``2x``; outside it ``stop_gradient`` is the identity."""
+    x0 = np.array([0.5, -2.0, 3.0])
+    f = lambda v: float(np.sum(stop_gradient(v) * v))  # noqa: E731
+    with frozen_stops() as replay:
+        f(x0)
+
+        def frozen(v: np.ndarray) -> float:
+            with replay():
+                return f(v)
+
+        (held,) = finite_difference(frozen, [x0])
+    (plain,) = finite_difference(f, [x0])
+    np.testing.assert_allclose(held, x0, rtol=1e-8)
+    np.testing.assert_allclose(plain, 2 * x0, rtol=1e-8)
 
 
 def test_logsumexp_gradient_is_softmax_with_the_shift_stopped(grad_backend: Backend) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from anyloss._check import finite_difference
+from anyloss._compat import frozen_stops
 from anyloss._tolerance import TOLERANCES, deviation
 from tests._backends import Backend
 from tests._matrix import (
@@ -117,10 +118,18 @@ def test_gradient(case: Case, grad_backend: Backend) -> None:
     backend_cots = {r: grad_backend.asarray(c, "float64") for r, c in cots.items()}
     objective = weighted_objective(loss_fn(case), args, kwargs, wrt, backend_cots)
     ref_objective = weighted_objective(case.reference, ref_args, ref_kwargs, wrt, cots)
-    finite = np.isfinite(ref_objective(*pick(ref_args, ref_kwargs, wrt)))
     fd = None
-    if case.grad:
-        fd = finite_difference(lambda *d: float(ref_objective(*d)), pick(ref_args, ref_kwargs, wrt))
+    # a reference marks what the loss holds constant with stop_gradient (complete_box_iou's
+    # α): the finite differences keep those values from the first evaluation
+    with frozen_stops() as replay:
+        finite = np.isfinite(ref_objective(*pick(ref_args, ref_kwargs, wrt)))
+
+        def held(*d: Any) -> float:
+            with replay():
+                return float(ref_objective(*d))
+
+        if case.grad:
+            fd = finite_difference(held, pick(ref_args, ref_kwargs, wrt))
     for path in paths(case, grad_backend):
         with on_path(path):
             _, grads = grad_backend.value_and_grad(objective, pick(args, kwargs, wrt))

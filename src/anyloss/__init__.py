@@ -30,6 +30,7 @@ from .classification import (
     poly1_cross_entropy,
     softmax_focal,
 )
+from .detection import complete_box_iou, distance_box_iou, generalized_box_iou
 from .divergence import js_div, kl_div
 from .embedding import (
     contrastive,
@@ -39,6 +40,7 @@ from .embedding import (
     margin_ranking,
     ntxent,
     triplet_margin,
+    triplet_margin_with_distance,
 )
 from .metric_learning import arcface, circle, clip_contrastive, cosface, supcon
 from .multiclass import (
@@ -97,6 +99,7 @@ __all__ = [
     "charbonnier",
     "circle",
     "clip_contrastive",
+    "complete_box_iou",
     "contrastive",
     "cosface",
     "cosine_embedding",
@@ -105,10 +108,12 @@ __all__ = [
     "ctc",
     "dice",
     "dice_ce",
+    "distance_box_iou",
     "focal_tversky",
     "gaussian_nll",
     "geman_mcclure",
     "general_robust",
+    "generalized_box_iou",
     "generalized_cross_entropy",
     "generalized_dice",
     "get",
@@ -152,6 +157,7 @@ __all__ = [
     "squared_hinge",
     "supcon",
     "triplet_margin",
+    "triplet_margin_with_distance",
     "tversky",
     "value_checks",
     "welsch",

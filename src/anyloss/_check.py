@@ -3,7 +3,8 @@
 For each loss, the registry's example inputs are run on each backend in float32 and
 float64; the value (every reduction) is compared with the float64 NumPy result, and
 where the backend has autograd (torch, jax) the gradient is compared with central
-finite differences of the float64 NumPy loss. The table shows the largest deviation
+finite differences of the float64 NumPy loss (values the loss stops the gradient of,
+such as ``complete_box_iou``'s α, held constant). The table shows the largest deviation
 (``anyloss._tolerance.deviation``) per loss and backend, under a legend that explains
 the columns and prints the tolerances. The exit status is 1 if any deviation exceeds the
 tolerance of its dtype, 2 if a backend named with ``--backend`` cannot be used (which
@@ -23,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from ._compat import frozen_stops
 
 __all__ = [
     "convert",
@@ -161,7 +164,14 @@ def _reference(name: str) -> dict[str, Any]:
 
     objective = weighted_objective(s.fn, args, kwargs, s.wrt, {"none": cot})
     diff_in = [np.asarray(d, dtype=np.float64) for d in pick(args, kwargs, s.wrt)]
-    ref["grads"] = finite_difference(lambda *d: float(objective(*d)), diff_in)
+    with frozen_stops() as replay:  # stopped values held at the example, as autograd does
+        objective(*diff_in)
+
+        def held(*d: Any) -> float:
+            with replay():
+                return float(objective(*d))
+
+        ref["grads"] = finite_difference(held, diff_in)
     return ref
 
 
@@ -194,7 +204,7 @@ def _legend(out: Any) -> None:
         f"{' and '.join(DTYPES)} and the reductions {', '.join(REDUCTIONS)}.",
         "  value     the loss on that backend vs the float64 NumPy loss",
         "  gradient  autograd (torch, jax) vs central finite differences of the float64",
-        "            NumPy loss; '-' where the backend has no autograd",
+        "            NumPy loss, stopped values held; '-' where the backend has no autograd",
         "  deviation max |a - b| / max(|b|, 1e-3 max|b|); '!' marks one over tolerance",
         "Tolerances (the largest deviation allowed):",
         *(f"  {d:<9} value {t.value:.0e}  gradient {t.grad:.0e}" for d, t in tol.items()),

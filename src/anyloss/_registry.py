@@ -75,7 +75,7 @@ _PREVALIDATED: dict[str, Callable[..., Any]] = {}
 """Each loss's call path without the hyperparameter checks (for callers that validated
 them once, as the torch modules do at construction): array checks, half precision in
 float32, native kernel or portable body."""
-FAMILIES = ("regression", "classification", "segmentation", "embedding", "robust")
+FAMILIES = ("regression", "classification", "segmentation", "detection", "embedding", "robust")
 
 
 def loss(

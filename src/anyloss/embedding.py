@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ._compat import scalar_like
@@ -20,6 +21,7 @@ from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
 from ._validation import (
+    HyperparameterTypeError,
     at_least,
     boolean,
     check_axis,
@@ -42,6 +44,7 @@ __all__ = [
     "margin_ranking",
     "ntxent",
     "triplet_margin",
+    "triplet_margin_with_distance",
 ]
 
 _TORCH_COSINE_EPSILON = 1e-12  # added to each squared norm by torch's cosine_embedding_loss
@@ -234,6 +237,107 @@ def triplet_margin(
     d_neg = _p_distance(a, neg, p, eps, xp)
     if swap:
         d_neg = xp.minimum(d_neg, _p_distance(pos, neg, p, eps, xp))
+    return reduce(relu(margin + d_pos - d_neg, xp), reduction, xp)
+
+
+def _distance_function(name: str, value: Any) -> None:
+    """Rule: ``None`` (torch's ``pairwise_distance``) or a callable ``distance(x1, x2)``."""
+    if value is not None and not callable(value):
+        raise HyperparameterTypeError(
+            f"{name} must be None or a callable distance(x1, x2) returning one distance per "
+            f"sample; got {type(value).__name__} {value!r}"
+        )
+
+
+def _distances(
+    distance: Callable[[Any, Any], Any], pairs: tuple[tuple[Any, Any], ...], ns: Namespace
+) -> list[Any]:
+    """``distance(x1, x2)`` of each pair, checked: arrays of ``ns``'s library, one shape."""
+    out = [distance(x1, x2) for x1, x2 in pairs]
+    for d in out:
+        if not hasattr(d, "shape"):
+            raise TypeError(
+                f"distance(x1, x2) must return an array of one distance per sample; got "
+                f"{type(d).__name__}"
+            )
+        if d.shape != out[0].shape:
+            raise ValueError(
+                "distance(x1, x2) must return one shape for every pair; got "
+                f"{fmt_shape(out[0].shape)} and {fmt_shape(d.shape)}"
+            )
+    return [ns.float(d) for d in out]
+
+
+@loss(
+    "embedding",
+    example=arrays(normal(6, 4, scale=0.5), normal(6, 4, scale=0.5), normal(6, 4, scale=0.5)),
+    rules={"distance": _distance_function, "margin": at_least(0.0), "swap": boolean},
+    wrt=(0, 1, 2),
+    coupled=_one_vector,
+)
+def triplet_margin_with_distance(
+    anchor: Array,
+    positive: Array,
+    negative: Array,
+    *,
+    distance: Callable[[Any, Any], Any] | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: Reduction = "mean",
+) -> Array:
+    r"""Triplet margin loss under any distance: the positive closer than the negative.
+
+    .. math:: \ell = \max\big(0,\ m + d(a, p) - d(a, n)\big)
+
+    with ``d = distance`` (with ``swap=True`` the negative distance is
+    ``min(d(a, n), d(p, n))``). ``distance=None`` is torch's ``pairwise_distance``,
+    :math:`\lVert x - y + 10^{-6} \rVert_2` over the last axis, as in
+    :func:`triplet_margin`. Matches
+    ``torch.nn.functional.triplet_margin_with_distance_loss``; it also takes ``margin=0``
+    (torch asks for ``margin > 0``).
+
+    Parameters
+    ----------
+    anchor, positive, negative
+        Embeddings of equal shape (``(..., D)`` for the default distance, which makes
+        ``"none"`` of shape ``(...)``).
+    distance
+        ``None``, or a callable ``distance(x1, x2)`` taking two such arrays and returning
+        an array of one distance per sample (the same shape for every pair), used as
+        given: written with the arrays' own library (``torch.cdist``-like code for torch,
+        or with ``array_api_compat.array_namespace`` for every library). A callable is
+        not part of the loss's configuration files: ``anyloss.get`` and the
+        ``anyloss.torch`` module pickle it by reference (a module-level function pickles,
+        a lambda does not).
+    margin
+        Required gap between the two distances; must be >= 0.
+    swap
+        Use the smaller of the anchor–negative and positive–negative distances.
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
+
+    References
+    ----------
+    Schroff, Kalenichenko & Philbin, "FaceNet: A Unified Embedding for Face Recognition
+    and Clustering", CVPR 2015.
+    Balntas, Riba, Ponsa & Mikolajczyk, "Learning local feature descriptors with triplets
+    and shallow convolutional neural networks", BMVC 2016.
+    """
+    ns, (a, pos, neg) = resolve_floats(
+        anchor, positive, negative, names=("anchor", "positive", "negative")
+    )
+    xp = ns.xp
+    if distance is None:
+        if a.ndim == 0:
+            raise ValueError(
+                "triplet_margin_with_distance needs embeddings with a feature axis for the "
+                "default distance; got 0-d arrays"
+            )
+        distance = functools.partial(_p_distance, p=2.0, eps=1e-6, xp=xp)
+    pairs = ((a, pos), (a, neg), (pos, neg)) if swap else ((a, pos), (a, neg))
+    d_pos, d_neg, *d_swap = _distances(distance, pairs, ns)
+    if d_swap:
+        d_neg = xp.minimum(d_neg, d_swap[0])
     return reduce(relu(margin + d_pos - d_neg, xp), reduction, xp)
 
 

@@ -14,8 +14,11 @@ them at once (``TypeError`` for an unknown or missing one, ``ValueError`` naming
 value). Tensor hyperparameters (class ``weight``, ``pos_weight``, robust ``alpha``...)
 become buffers (an ``nn.Parameter`` stays a parameter), so ``.to(device)``,
 ``.to(dtype)`` and ``state_dict()`` carry them; NumPy arrays are turned into tensors
-first. ``forward`` takes the loss's arrays in the function's order. The modules pickle
-and run under ``torch.compile``.
+first; an ``nn.Module`` hyperparameter (a ``distance`` of
+``TripletMarginWithDistanceLoss``) becomes a submodule. ``forward`` takes the loss's
+arrays in the function's order. The modules pickle (a callable hyperparameter pickles by
+reference: a module-level function does, a lambda does not) and run under
+``torch.compile``.
 
 ``AdaptiveLossFunction`` holds a learnable shape ``alpha`` and scale per dimension and
 returns :func:`anyloss.adaptive_robust`, like the reference code's
@@ -73,6 +76,8 @@ class LossModule(nn.Module):
                 self.register_parameter(key, value)
             elif isinstance(value, torch.Tensor):
                 self.register_buffer(key, value)
+            elif isinstance(value, nn.Module):  # a distance module: a submodule, as in torch
+                self.add_module(key, value)
             else:
                 self.hyperparameters[key] = value
                 continue

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
-from tests.cases import Case, Native, elementwise, reduce_ref, torch_native
+from tests.cases import Case, Native, elementwise, reduce_ref, torch_native, torch_tensor
 
 # --- independent float64 references ---------------------------------------------------
 
@@ -35,6 +36,26 @@ def ref_triplet_margin(
     d_neg = _torch_distance(a, neg, p, eps)
     if swap:
         d_neg = np.minimum(d_neg, _torch_distance(pos, neg, p, eps))
+    return np.maximum(0.0, margin + d_pos - d_neg)
+
+
+def cosine_distance(x1: Any, x2: Any) -> Any:
+    """``1 - cos(x1, x2)`` over the last axis, for any array library: the distance callable
+    of the ``triplet_margin_with_distance`` cases (anyloss, the reference and torch)."""
+    xp = array_api_compat.array_namespace(x1, x2)
+    dot = xp.sum(x1 * x2, axis=-1)
+    return 1 - dot / xp.sqrt(xp.sum(x1 * x1, axis=-1) * xp.sum(x2 * x2, axis=-1))
+
+
+@elementwise
+def ref_triplet_margin_with_distance(
+    a: Any, pos: Any, neg: Any, distance: Any = None, margin: float = 1.0, swap: bool = False
+) -> Any:
+    if distance is None:
+        distance = lambda x, y: _torch_distance(x, y, 2.0, 1e-6)  # noqa: E731
+    d_pos, d_neg = distance(a, pos), distance(a, neg)
+    if swap:
+        d_neg = np.minimum(d_neg, distance(pos, neg))
     return np.maximum(0.0, margin + d_pos - d_neg)
 
 
@@ -101,6 +122,18 @@ def ref_ntxent(e: Any, labels: Any, reduction: str = "mean", temperature: float 
 # --- native references -------------------------------------------------------------------
 
 
+def _torch_triplet_with_distance() -> Native:
+    def fn(*arrays: Any, reduction: str = "mean", distance: Any = None, **kw: Any) -> Any:
+        import torch.nn.functional as F
+
+        tensors = (torch_tensor(a) for a in arrays)
+        return F.triplet_margin_with_distance_loss(
+            *tensors, distance_function=distance, reduction=reduction, **kw
+        )
+
+    return Native("torch.nn.functional.triplet_margin_with_distance_loss", fn, ("torch",))
+
+
 def _keras_cosine() -> Native:
     def fn(p: Any, t: Any, reduction: str = "mean", **kw: Any) -> Any:
         from tests.cases._keras import KERAS_REDUCTION, keras
@@ -125,6 +158,7 @@ def _optax_ntxent() -> Native:
 
 
 TRIPLET = torch_native("triplet_margin_loss")
+TRIPLET_WITH_DISTANCE = _torch_triplet_with_distance()
 COSINE_EMBEDDING = torch_native("cosine_embedding_loss")
 MARGIN_RANKING = torch_native("margin_ranking_loss")
 HINGE_EMBEDDING = torch_native("hinge_embedding_loss")
@@ -291,6 +325,34 @@ CASES: list[Case] = [
         id="large",
         half=False,
         native=(TRIPLET,),
+    ),
+    # triplet_margin_with_distance
+    Case(
+        "triplet_margin_with_distance",
+        ref_triplet_margin_with_distance,
+        native=(TRIPLET_WITH_DISTANCE,),
+    ),
+    Case(
+        "triplet_margin_with_distance",
+        ref_triplet_margin_with_distance,
+        kwargs={"swap": True, "margin": 2.0},
+        id="swap",
+        native=(TRIPLET_WITH_DISTANCE,),
+    ),
+    Case(
+        "triplet_margin_with_distance",
+        ref_triplet_margin_with_distance,
+        kwargs={"distance": cosine_distance, "margin": 0.5},
+        id="cosine",
+        native=(TRIPLET_WITH_DISTANCE,),
+    ),
+    Case(
+        "triplet_margin_with_distance",
+        ref_triplet_margin_with_distance,
+        _triplet(2, 5, 3),
+        kwargs={"distance": cosine_distance, "margin": 0.3, "swap": True},
+        id="cosine-swap-3d",
+        native=(TRIPLET_WITH_DISTANCE,),
     ),
     # cosine_embedding
     Case("cosine_embedding", ref_cosine_embedding, native=(COSINE_EMBEDDING,)),
@@ -464,6 +526,12 @@ CASES: list[Case] = [
 INVALID: dict[str, list[dict[str, Any]]] = {
     "contrastive": [{"margin": -1.0}, {"margin": "1"}],
     "triplet_margin": [{"margin": -0.5}, {"p": 0.0}, {"p": -1.0}, {"eps": -1e-6}, {"swap": 1}],
+    "triplet_margin_with_distance": [
+        {"margin": -0.5},
+        {"swap": 1},
+        {"distance": "euclidean"},
+        {"distance": 2.0},
+    ],
     "cosine_embedding": [{"margin": 1.5}, {"margin": -2.0}],
     "margin_ranking": [{"margin": math.nan}, {"margin": None}],
     "hinge_embedding": [{"margin": -1.0}],
