@@ -8,7 +8,7 @@ callables.
 
 from __future__ import annotations
 
-from . import binary, classification, embedding, regression, robust, segmentation
+from . import binary, classification, embedding, regression, robust, segmentation, vocabulary
 from ._registry import Loss, available, get
 from ._settings import portable, set_value_checks, value_checks
 from ._shards import mean_denominator, mean_parts, shardable
@@ -18,6 +18,7 @@ from .embedding import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .robust import *  # noqa: F403
 from .segmentation import *  # noqa: F403
+from .vocabulary import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -37,4 +38,5 @@ __all__ = [
     *segmentation.__all__,
     *embedding.__all__,
     *robust.__all__,
+    *vocabulary.__all__,
 ]

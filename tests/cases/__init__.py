@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 # one module of cases per module of losses in src/anyloss
-MODULES = ("regression", "classification", "binary", "segmentation", "embedding", "robust")
+MODULES = (
+    "regression",
+    "classification",
+    "binary",
+    "segmentation",
+    "embedding",
+    "robust",
+    "vocabulary",
+)
 
 
 @dataclass(frozen=True)
