@@ -3,6 +3,7 @@
     python benchmarks/bench.py [--filter TEXT] [--size tiny|large] [--mode MODE]
                                [--compile-all] [--budget SECONDS] [--no-write]
     python benchmarks/bench.py --vocabulary [--shape N H V] [--rounds R] [--no-write]
+                               [--framework torch|jax]
 
 For each loss of ``anyloss.available()`` the inputs are its registry example (tiny), and
 the same rows repeated to about 2**18 elements in the first array (large). Modes:
@@ -471,7 +472,9 @@ def kept_section() -> str:
     return doc[doc.index(start) : doc.index(end) + len(end)]
 
 
-def main_vocabulary(shape: tuple[int, int, int], rounds: int, write: bool) -> None:
+def main_vocabulary(
+    shape: tuple[int, int, int], rounds: int, write: bool, frameworks: list[str]
+) -> None:
     if "MALLOC_MMAP_THRESHOLD_" not in os.environ:  # read by glibc at start: run again
         os.environ["MALLOC_MMAP_THRESHOLD_"] = "65536"
         os.execv(sys.executable, [sys.executable, *sys.argv])
@@ -480,15 +483,11 @@ def main_vocabulary(shape: tuple[int, int, int], rounds: int, write: bool) -> No
     torch.set_num_threads(1)
     header, start = machine(), time.perf_counter()
     rows: list[Row] = []
-    for bench in (bench_vocabulary_torch, bench_vocabulary_jax):
-        new = bench(shape, rounds)
+    benches = {"torch": bench_vocabulary_torch, "jax": bench_vocabulary_jax}
+    for framework in frameworks:
+        new = benches[framework](shape, rounds)
         for r in new:
-            print(
-                f"{r.mode:24} {r.native:50} {fmt_time(r.ours):>10} {fmt_time(r.theirs):>10} "
-                f"{fmt_mem(r.mem_ours):>12} {fmt_mem(r.mem_theirs):>12}",
-                file=sys.stderr,
-                flush=True,
-            )
+            progress(r)
         rows += new
     section = vocabulary_markdown(rows, header, time.perf_counter() - start)
     if not write:
@@ -573,6 +572,17 @@ def machine() -> str:
     return text + "."
 
 
+def progress(r: Row) -> None:
+    """One measured row on stderr, as it comes."""
+    print(
+        f"{r.mode:32} {r.loss:34} {r.size:5} {fmt_time(r.ours):>10} "
+        f"{fmt_time(r.theirs):>10} {fmt_ratio(r.ours, r.theirs):>5} "
+        f"{fmt_mem(r.mem_ours):>10} {fmt_mem(r.mem_theirs):>10}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--filter", default="")
@@ -584,9 +594,11 @@ def main() -> None:
     parser.add_argument("--vocabulary", action="store_true", help="only linear_cross_entropy")
     parser.add_argument("--shape", type=int, nargs=3, default=VOCABULARY_SHAPE)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --vocabulary")
+    parser.add_argument("--framework", action="append", choices=["torch", "jax"])
     opts = parser.parse_args()
     if opts.vocabulary:
-        main_vocabulary(tuple(opts.shape), opts.rounds, not opts.no_write)
+        frameworks = opts.framework or ["torch", "jax"]
+        main_vocabulary(tuple(opts.shape), opts.rounds, not opts.no_write, frameworks)
         return
     sizes = opts.size or ["large", "tiny"]
     modes = opts.mode or ["numpy", "torch", "compile", "jax"]
@@ -614,13 +626,7 @@ def main() -> None:
             if "jax" in modes and have["jax"]:
                 new += bench_jax(name, size, opts.budget)
             for r in new:
-                print(
-                    f"{r.mode:32} {r.loss:34} {r.size:5} {fmt_time(r.ours):>10} "
-                    f"{fmt_time(r.theirs):>10} {fmt_ratio(r.ours, r.theirs):>5} "
-                    f"{fmt_mem(r.mem_ours):>10} {fmt_mem(r.mem_theirs):>10}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                progress(r)
             rows += new
     text = markdown(rows, header, time.perf_counter() - start)
     if opts.no_write:
