@@ -92,30 +92,22 @@ def _is_label(labels: Any, lo: int, hi: int, xp: Any) -> Any:
     return xp.expand_dims(labels, axis=1) == xp.expand_dims(columns, axis=0)
 
 
-def _label_logits(h: Any, w: Any, b: Any, labels: Any, head: _Head) -> Any:
-    """Each token's logit at its label, ``h_n · w_{y_n} + b_{y_n}`` (softcapped): ``(N,)``."""
-    xp = head.xp
-    x = xp.sum(h * xp.take(w, labels, axis=0), axis=1)
-    if b is not None:
-        x = x + xp.take(b, labels, axis=0)
-    if head.softcap is not None:
-        x = head.softcap * xp.tanh(x / head.softcap)
-    return x
-
-
 def _forward(
     h: Any, w: Any, b: Any, labels: Any, keep: Any, head: _Head
 ) -> tuple[Any, tuple[Any, ...]]:
     """Per-token loss (0 where not kept) and the log-sum-exp, one chunk at a time.
 
     The running maximum ``m`` and sum ``s`` of ``exp(x - m)`` are rescaled as each chunk
-    raises the maximum; (for smoothing) the row sum is gathered on the way, the label's
-    logit from the label's row of ``weight``. The loss is
+    raises the maximum; the label's logit and (for smoothing) the row sum are gathered on
+    the way. The label's logit is picked from the chunk's logits, not recomputed from its
+    row of ``weight``: a different summation order would round differently, and at
+    logits of 1e7 the loss of a confident token would come out as -8 instead of 0. The loss is
     ``log s - (1-ε)(x_y - m) - ε(mean x - m) + z·lse²``.
     """
     xp = head.xp
-    m: Any = None  # running maximum, sum of exp(x - m), row sum
+    m: Any = None  # running maximum, sum of exp(x - m), label logit, row sum
     s: Any = None
+    picked: Any = None
     total: Any = None
     for lo, hi in head.chunks:
         x = _chunk_logits(h, w, b, lo, hi, head)
@@ -124,10 +116,11 @@ def _forward(
         e = xp.sum(xp.exp(x - xp.expand_dims(new_m, axis=1)), axis=1)
         s = e if s is None else s * xp.exp(m - new_m) + e
         m = new_m
+        mine = xp.sum(xp.where(_is_label(labels, lo, hi, xp), x, xp.zeros_like(x)), axis=1)
+        picked = mine if picked is None else picked + mine
         if not _is_zero(head.label_smoothing):
             row = xp.sum(x, axis=1)
             total = row if total is None else total + row
-    picked = _label_logits(h, w, b, labels, head)
     log_s = xp.log(s)
     eps = head.label_smoothing
     per_token = log_s - (1 - eps) * (picked - m)
