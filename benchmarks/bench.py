@@ -2,6 +2,8 @@
 
     python benchmarks/bench.py [--filter TEXT] [--size tiny|large] [--mode MODE]
                                [--compile-all] [--budget SECONDS] [--no-write]
+    python benchmarks/bench.py --vocabulary [--shape N H V] [--rounds R] [--no-write]
+                               [--framework torch|jax]
 
 For each loss of ``anyloss.available()`` the inputs are its registry example (tiny), and
 the same rows repeated to about 2**18 elements in the first array (large). Modes:
@@ -22,6 +24,17 @@ memory is the growth during one call: the torch profiler's running sum of CPU
 allocations (forward + backward), XLA's temp buffers of the compiled function for jax,
 ``tracemalloc`` for NumPy. A loss without a native counterpart on a backend is timed
 alone ("-" for the comparison). The result is written to ``docs/benchmarks.md``.
+
+``--vocabulary`` runs only the large-vocabulary section: ``linear_cross_entropy`` against
+the cross-entropy of materialised logits ``hidden @ weight.T`` (anyloss's
+``cross_entropy`` and the framework's own: ``F.cross_entropy``, Optax), forward +
+backward w.r.t. hidden and weight, at N = 8192 tokens, H = 512, V = 65536 (float32) on
+torch (eager) and ``jax.jit``. Peak memory: torch, the growth of the peak resident set
+during a side's first call (Linux), which is its warm-up; jax, XLA's temp buffers. Then
+``--rounds``
+interleaved rounds of one call (a call takes about a minute on one thread). Its table
+replaces the section between the ``VOCABULARY`` markers of ``docs/benchmarks.md``, which
+a full run keeps.
 """
 
 from __future__ import annotations
@@ -61,6 +74,8 @@ from benchmarks.natives import JAX, NUMPY, TORCH, Native  # noqa: E402
 
 LARGE_ELEMENTS = 2**18
 MAX_ROWS = {"ntxent": 2048}  # (N, N) similarities
+VOCABULARY_SHAPE = (8192, 512, 65536)
+VOCABULARY_MARKS = ("<!-- VOCABULARY -->", "<!-- /VOCABULARY -->")
 COMPILED = ("mse", "huber", "binary_cross_entropy_with_logits", "cross_entropy", "log_cosh")
 DOC = ROOT.parent / "docs" / "benchmarks.md"
 
@@ -310,6 +325,179 @@ def _xla_temp(f: Any, args: list[Any]) -> float | None:
     return float(analysis.temp_size_in_bytes) if analysis is not None else None
 
 
+# --- the large-vocabulary section --------------------------------------------------------
+
+
+def vocabulary_inputs(n: int, h: int, v: int) -> tuple[Any, Any, Any]:
+    """float32 hidden states and an unembedding of LM scale, int64 token labels."""
+    rng = np.random.default_rng(0)
+    hidden = rng.standard_normal((n, h), dtype=np.float32)
+    weight = rng.standard_normal((v, h), dtype=np.float32) / np.float32(math.sqrt(h))
+    return hidden, weight, rng.integers(0, v, n)
+
+
+def _proc_status(key: str) -> int:
+    """A ``/proc/self/status`` field in bytes (``VmRSS``, ``VmHWM``)."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        line = next(x for x in f if x.startswith(key + ":"))
+    return int(line.split()[1]) * 1024
+
+
+def rss_peak(fn: Callable[[], Any]) -> float:
+    """Growth of the resident set's peak during ``fn()`` (Linux: the peak reset first).
+
+    What the process really held at its highest, for torch and XLA alike; the torch
+    profiler's running sum misses frees made outside an operator (those of a custom
+    ``autograd.Function``'s temporaries), so it is not used here.
+    """
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+        f.write("5")  # reset VmHWM to the current resident set
+    base = _proc_status("VmRSS")
+    fn()
+    return float(_proc_status("VmHWM") - base)
+
+
+def rounds_of(sides: list[Callable[[], Any]], rounds: int) -> list[float]:
+    """Median seconds per call of each side (already warm), one call per round, alternating."""
+    samples: list[list[float]] = [[] for _ in sides]
+    for _ in range(rounds):
+        for i, f in enumerate(sides):
+            t0 = time.perf_counter()
+            f()
+            samples[i].append(time.perf_counter() - t0)
+    return [statistics.median(s) for s in samples]
+
+
+def vocabulary_rows(
+    mode: str, size: str, labels: list[str], peaks: list[float | None], times: list[float]
+) -> list[Row]:
+    """One row per baseline: ``linear_cross_entropy`` (side 0) against each materialised one."""
+    return [
+        Row(mode, "linear_cross_entropy", size, label, times[0], t, peaks[0], m)
+        for label, t, m in zip(labels, times[1:], peaks[1:], strict=True)
+    ]
+
+
+def bench_vocabulary_torch(shape: tuple[int, int, int], rounds: int) -> list[Row]:
+    import torch
+    import torch.nn.functional as F
+
+    hidden, weight, labels = (torch.from_numpy(a) for a in vocabulary_inputs(*shape))
+    h = hidden.requires_grad_(True)
+    w = weight.requires_grad_(True)
+
+    def step(loss: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            loss().backward()
+            h.grad = w.grad = None
+
+        return run
+
+    sides = [
+        step(lambda: anyloss.linear_cross_entropy(h, w, labels)),
+        step(lambda: anyloss.cross_entropy(h @ w.T, labels)),
+        step(lambda: F.cross_entropy(F.linear(h, w), labels)),
+    ]
+    peaks: list[float | None] = [rss_peak(f) for f in sides]  # also the warm-up
+    names = ["anyloss.cross_entropy(h @ W.T)", "F.cross_entropy(F.linear(h, W))"]
+    size = "N={} H={} V={}".format(*shape)
+    return vocabulary_rows("torch forward+backward", size, names, peaks, rounds_of(sides, rounds))
+
+
+def bench_vocabulary_jax(shape: tuple[int, int, int], rounds: int) -> list[Row]:
+    import jax
+    import optax
+
+    hidden, weight, labels = (to_jax(a) for a in vocabulary_inputs(*shape))
+    losses = [
+        lambda h, w: anyloss.linear_cross_entropy(h, w, labels),
+        lambda h, w: anyloss.cross_entropy(h @ w.T, labels),
+        lambda h, w: optax.softmax_cross_entropy_with_integer_labels(h @ w.T, labels).mean(),
+    ]
+    compiled = [
+        jax.jit(jax.value_and_grad(f, argnums=(0, 1))).lower(hidden, weight).compile()
+        for f in losses
+    ]
+    peaks: list[float | None] = []  # XLA's own pool hides frees from the resident set
+    for c in compiled:
+        analysis = c.memory_analysis()
+        peaks.append(None if analysis is None else float(analysis.temp_size_in_bytes))
+    sides = [lambda c=c: jax.block_until_ready(c(hidden, weight)) for c in compiled]
+    for f in sides:
+        f()  # warm-up
+    names = ["anyloss.cross_entropy(h @ W.T)", "optax.softmax_cross_entropy_with_integer_labels"]
+    size = "N={} H={} V={}".format(*shape)
+    return vocabulary_rows("jax.jit value_and_grad", size, names, peaks, rounds_of(sides, rounds))
+
+
+def vocabulary_markdown(rows: list[Row], header: str, seconds: float) -> str:
+    start, end = VOCABULARY_MARKS
+    out = [
+        start,
+        "## Large vocabulary: `linear_cross_entropy` vs materialised logits",
+        "",
+        "Written by `python benchmarks/bench.py --vocabulary` (see its docstring). Forward +",
+        "backward (w.r.t. hidden and weight) of the mean token cross-entropy, float32, one",
+        "thread: `linear_cross_entropy` (vocabulary chunks, `chunk_size=None`) against the",
+        "cross-entropy of the materialised (N, V) logits. Peak: torch, the growth of the",
+        "process's peak resident set during one call (VmHWM reset first; glibc's mmap",
+        "threshold fixed at 64 KiB so freed buffers leave), the gradients included; jax,",
+        "XLA's temporary buffers of the compiled `value_and_grad` (its CPU allocator keeps",
+        "freed memory, so the resident set cannot tell). Times: medians of interleaved",
+        "rounds, one call each. Ratios: linear_cross_entropy / materialised.",
+        "",
+        header,
+        f"Run time: {seconds / 60:.1f} min.",
+        "",
+    ]
+    for mode in dict.fromkeys(r.mode for r in rows):
+        out += [f"### {mode}", "", *table([r for r in rows if r.mode == mode]), ""]
+    return "\n".join([*out, end])
+
+
+def with_section(doc: str, section: str) -> str:
+    """``doc`` with its vocabulary section replaced by ``section`` (appended if absent)."""
+    start, end = VOCABULARY_MARKS
+    if start in doc and end in doc:
+        return doc[: doc.index(start)] + section + doc[doc.index(end) + len(end) :]
+    return doc.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def kept_section() -> str:
+    """The vocabulary section of the current ``docs/benchmarks.md`` ("" if none)."""
+    start, end = VOCABULARY_MARKS
+    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    if start not in doc or end not in doc:
+        return ""
+    return doc[doc.index(start) : doc.index(end) + len(end)]
+
+
+def main_vocabulary(
+    shape: tuple[int, int, int], rounds: int, write: bool, frameworks: list[str]
+) -> None:
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:  # read by glibc at start: run again
+        os.environ["MALLOC_MMAP_THRESHOLD_"] = "65536"
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+    import torch
+
+    torch.set_num_threads(1)
+    header, start = machine(), time.perf_counter()
+    rows: list[Row] = []
+    benches = {"torch": bench_vocabulary_torch, "jax": bench_vocabulary_jax}
+    for framework in frameworks:
+        new = benches[framework](shape, rounds)
+        for r in new:
+            progress(r)
+        rows += new
+    section = vocabulary_markdown(rows, header, time.perf_counter() - start)
+    if not write:
+        print(section)
+        return
+    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    DOC.write_text(with_section(doc, section), encoding="utf-8")
+    print(f"wrote {DOC}", file=sys.stderr)
+
+
 # --- output -----------------------------------------------------------------------------
 
 
@@ -384,6 +572,17 @@ def machine() -> str:
     return text + "."
 
 
+def progress(r: Row) -> None:
+    """One measured row on stderr, as it comes."""
+    print(
+        f"{r.mode:32} {r.loss:34} {r.size:5} {fmt_time(r.ours):>10} "
+        f"{fmt_time(r.theirs):>10} {fmt_ratio(r.ours, r.theirs):>5} "
+        f"{fmt_mem(r.mem_ours):>10} {fmt_mem(r.mem_theirs):>10}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--filter", default="")
@@ -392,7 +591,15 @@ def main() -> None:
     parser.add_argument("--compile-all", action="store_true")
     parser.add_argument("--budget", type=float, default=0.15, help="seconds per measurement")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--vocabulary", action="store_true", help="only linear_cross_entropy")
+    parser.add_argument("--shape", type=int, nargs=3, default=VOCABULARY_SHAPE)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --vocabulary")
+    parser.add_argument("--framework", action="append", choices=["torch", "jax"])
     opts = parser.parse_args()
+    if opts.vocabulary:
+        frameworks = opts.framework or ["torch", "jax"]
+        main_vocabulary(tuple(opts.shape), opts.rounds, not opts.no_write, frameworks)
+        return
     sizes = opts.size or ["large", "tiny"]
     modes = opts.mode or ["numpy", "torch", "compile", "jax"]
     have = {m: importlib.util.find_spec(m) is not None for m in ("torch", "jax", "optax")}
@@ -419,19 +626,14 @@ def main() -> None:
             if "jax" in modes and have["jax"]:
                 new += bench_jax(name, size, opts.budget)
             for r in new:
-                print(
-                    f"{r.mode:32} {r.loss:34} {r.size:5} {fmt_time(r.ours):>10} "
-                    f"{fmt_time(r.theirs):>10} {fmt_ratio(r.ours, r.theirs):>5} "
-                    f"{fmt_mem(r.mem_ours):>10} {fmt_mem(r.mem_theirs):>10}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                progress(r)
             rows += new
     text = markdown(rows, header, time.perf_counter() - start)
     if opts.no_write:
         print(text)
     else:
-        DOC.write_text(text + "\n", encoding="utf-8")
+        kept = kept_section()
+        DOC.write_text(text + "\n" + (f"\n{kept}\n" if kept else ""), encoding="utf-8")
         print(f"wrote {DOC}", file=sys.stderr)
 
 

@@ -149,3 +149,63 @@ def test_logsumexp_gradient_is_softmax_with_the_shift_stopped(grad_backend: Back
     soft = np.exp(raw - raw.max(axis=1, keepdims=True))
     soft /= soft.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(g, soft, rtol=1e-14, atol=1e-300)
+
+
+def _cube_with_marked_gradient(xp):  # type: ignore[no-untyped-def]
+    """``value = x³`` (elementwise) with a gradient that is deliberately not its derivative
+    (``g · (3x² + 1)``), so a test sees which one autograd used; ``k`` takes none."""
+
+    def value(x, k):  # type: ignore[no-untyped-def]
+        return x**3 * xp.astype(k, x.dtype), (x * x,)
+
+    def gradient(arrays, saved, g):  # type: ignore[no-untyped-def]
+        (x, k), (square,) = arrays, saved
+        return g * xp.astype(k, x.dtype) * (3 * square + 1), None
+
+    return value, gradient
+
+
+def test_custom_gradient_value(backend: Backend) -> None:
+    """The value is ``value(*arrays)[0]`` on every backend (numpy, strict, dask: only that)."""
+    from anyloss._compat import custom_gradient
+
+    value, gradient = _cube_with_marked_gradient(backend.xp)
+    x = backend.asarray(np.array([1.0, -2.0, 0.5]), "float64")
+    k = backend.asarray(np.array([1, 2, 3]), "int64")
+    out = custom_gradient(value, gradient, x, k)
+    np.testing.assert_allclose(backend.to_numpy(out), [1.0, -16.0, 0.375], rtol=1e-15)
+
+
+def test_custom_gradient_is_the_one_given(grad_backend: Backend) -> None:
+    """torch autograd and ``jax.grad`` (jitted) use the hand-written gradient, integer
+    arguments taking none (torch ``autograd.Function``, ``jax.custom_vjp``)."""
+    from anyloss._compat import custom_gradient
+
+    xp = grad_backend.xp
+    value, gradient = _cube_with_marked_gradient(xp)
+    raw = np.array([1.0, -2.0, 0.5])
+    x = grad_backend.asarray(raw, "float64")
+    k = grad_backend.asarray(np.array([1, 2, 3]), "int64")
+    _, (g,) = grad_backend.value_and_grad(
+        lambda v: xp.sum(custom_gradient(value, gradient, v, k)), [x]
+    )
+    np.testing.assert_allclose(g, np.array([1, 2, 3]) * (3 * raw**2 + 1), rtol=1e-14)
+
+
+def test_custom_gradient_under_torch_compile(backend: Backend) -> None:
+    """Dynamo traces the ``autograd.Function`` into one graph, backward included."""
+    if backend.name != "torch":
+        pytest.skip("torch.compile is a torch (CPU) test")
+    import torch
+
+    from anyloss._compat import custom_gradient
+
+    value, gradient = _cube_with_marked_gradient(backend.xp)
+    k = torch.tensor([1, 2, 3])
+
+    def f(v):  # type: ignore[no-untyped-def]
+        return custom_gradient(value, gradient, v, k).sum()
+
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(torch.compile(f, fullgraph=True, backend="eager")(x), x)
+    np.testing.assert_allclose(g.numpy(), np.array([1, 2, 3]) * (3 * x.detach().numpy() ** 2 + 1))

@@ -82,6 +82,7 @@ from .segmentation import (
 )
 from .segmentation_counts import dice_ce, mcc, softmax_dice
 from .sequence import ctc
+from .vocabulary import linear_cross_entropy
 
 __version__ = "0.1.0"
 
@@ -123,6 +124,7 @@ __all__ = [
     "jaccard",
     "js_div",
     "kl_div",
+    "linear_cross_entropy",
     "log_cosh",
     "lovasz_hinge",
     "lovasz_softmax",

@@ -17,6 +17,7 @@ from array_api_compat import device
 __all__ = [
     "array_kind",
     "cumulative_sum",
+    "custom_gradient",
     "device_of",
     "frozen_stops",
     "index_dtype",
@@ -208,6 +209,85 @@ def stop_gradient(x: Any) -> Any:
     array-api-strict have no autograd: the identity.
     """
     return _STOPPERS.get(array_kind(x), _identity)(x)
+
+
+def custom_gradient(
+    value: Callable[..., tuple[Any, tuple[Any, ...]]],
+    gradient: Callable[..., tuple[Any, ...]],
+    *arrays: Any,
+) -> Any:
+    """``value(*arrays)[0]``, differentiated by ``gradient`` instead of by autograd.
+
+    ``value(*arrays) -> (out, saved)`` computes the result and the arrays its gradient
+    needs; ``gradient(arrays, saved, g) -> grads`` returns one gradient per entry of
+    ``arrays`` (``None`` for entries without one: integers, masks, a missing ``None``
+    argument), ``g`` being the upstream gradient, shaped like ``out``. Both are written
+    over ``xp``; this only registers them. A loss that recomputes its value chunk by chunk
+    in its backward pass needs it: autograd through a loop of chunks stores every chunk.
+
+    The standard has no autograd. torch: a ``torch.autograd.Function`` (built at the first
+    torch call, so torch is imported only for torch arrays); jax: ``jax.custom_vjp``, the
+    backward's inputs behind ``jax.lax.optimization_barrier`` so that XLA cannot merge its
+    recomputation with the forward pass (which would keep every chunk alive); numpy, cupy,
+    dask and array-api-strict have no autograd: the value only.
+    """
+    adapter = _CUSTOM_GRADIENTS.get(array_kind(arrays[0]))
+    if adapter is None:
+        return value(*arrays)[0]
+    return adapter(value, gradient, arrays)
+
+
+def _torch_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> Any:
+    return _torch_function().apply(value, gradient, len(arrays), *arrays)
+
+
+_TORCH_FUNCTION: list[Any] = []
+
+
+def _torch_function() -> Any:
+    """The ``torch.autograd.Function`` behind ``custom_gradient``, defined once."""
+    if _TORCH_FUNCTION:
+        return _TORCH_FUNCTION[0]
+    import torch
+
+    class CustomGradient(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, value: Any, gradient: Any, count: int, *arrays: Any) -> Any:
+            out, saved = value(*arrays)
+            ctx.gradient, ctx.count = gradient, count
+            ctx.save_for_backward(*arrays, *saved)
+            return out
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            tensors = ctx.saved_tensors
+            arrays, saved = tensors[: ctx.count], tensors[ctx.count :]
+            return (None, None, None, *ctx.gradient(arrays, saved, g))
+
+    _TORCH_FUNCTION.append(CustomGradient)
+    return CustomGradient
+
+
+def _jax_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> Any:
+    import jax
+
+    @jax.custom_vjp
+    def function(*arrays: Any) -> Any:
+        return value(*arrays)[0]
+
+    def forward(*arrays: Any) -> Any:
+        out, saved = value(*arrays)
+        return out, (arrays, saved)
+
+    def backward(residuals: Any, g: Any) -> Any:
+        arrays, saved = jax.lax.optimization_barrier(residuals)
+        return tuple(gradient(arrays, saved, g))
+
+    function.defvjp(forward, backward)
+    return function(*arrays)
+
+
+_CUSTOM_GRADIENTS = {"torch": _torch_custom_gradient, "jax": _jax_custom_gradient}
 
 
 def cumulative_sum(x: Any, xp: Any, *, axis: int) -> Any:
