@@ -8,13 +8,24 @@ callables.
 
 from __future__ import annotations
 
-from . import binary, classification, embedding, regression, robust, segmentation
+from . import (
+    binary,
+    classification,
+    divergence,
+    embedding,
+    ranking,
+    regression,
+    robust,
+    segmentation,
+)
 from ._registry import Loss, available, get
 from ._settings import portable, set_value_checks, value_checks
 from ._shards import mean_denominator, mean_parts, shardable
 from .binary import *  # noqa: F403
 from .classification import *  # noqa: F403
+from .divergence import *  # noqa: F403
 from .embedding import *  # noqa: F403
+from .ranking import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .robust import *  # noqa: F403
 from .segmentation import *  # noqa: F403
@@ -33,8 +44,10 @@ __all__ = [
     "value_checks",
     *regression.__all__,
     *classification.__all__,
+    *divergence.__all__,
     *binary.__all__,
     *segmentation.__all__,
     *embedding.__all__,
+    *ranking.__all__,
     *robust.__all__,
 ]

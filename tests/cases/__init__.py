@@ -18,7 +18,16 @@ from typing import Any
 import numpy as np
 
 # one module of cases per module of losses in src/anyloss
-MODULES = ("regression", "classification", "binary", "segmentation", "embedding", "robust")
+MODULES = (
+    "regression",
+    "classification",
+    "divergence",
+    "binary",
+    "segmentation",
+    "embedding",
+    "ranking",
+    "robust",
+)
 
 
 @dataclass(frozen=True)
