@@ -67,6 +67,8 @@ def _convert(backend: Any, x: Any, dtype: str) -> Any:
         return x
     if np.issubdtype(x.dtype, np.floating):
         return backend.asarray(x, dtype)
+    if x.dtype == np.bool_:  # a mask (ranking_softmax's where)
+        return backend.asarray(x, "bool")
     return backend.asarray(x, "int64")
 
 
