@@ -27,7 +27,7 @@ BACKENDS = {
     "jax": ["jax"],
     "dask": ["dask[array]"],
 }
-REFERENCES = ["optax", "keras", "scikit-learn"]
+REFERENCES = ["optax", "keras", "scikit-learn", "rax"]  # rax: ranking_softmax
 PYTEST = ["pytest", "-q", "-p", "no:cacheprovider", "-n", os.environ.get("ANYLOSS_WORKERS", "2")]
 
 
