@@ -27,7 +27,7 @@ BACKENDS = {
     "jax": ["jax"],
     "dask": ["dask[array]"],
 }
-REFERENCES = ["optax", "keras", "scikit-learn", "monai", "pytorch-metric-learning"]
+REFERENCES = ["optax", "keras", "scikit-learn", "monai", "pytorch-metric-learning", "rax"]
 PYTEST = ["pytest", "-q", "-p", "no:cacheprovider", "-n", os.environ.get("ANYLOSS_WORKERS", "2")]
 
 

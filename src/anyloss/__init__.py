@@ -31,7 +31,7 @@ from .classification import (
     softmax_focal,
 )
 from .detection import complete_box_iou, distance_box_iou, generalized_box_iou
-from .divergence import js_div, kl_div
+from .divergence import distillation_kl, generalized_kl_div, js_div, kl_div
 from .embedding import (
     contrastive,
     cosine_embedding,
@@ -50,6 +50,7 @@ from .multiclass import (
     perceptron,
     sparsemax,
 )
+from .ranking import ranking_softmax
 from .regression import (
     gaussian_nll,
     huber,
@@ -61,6 +62,7 @@ from .regression import (
     poisson_nll,
     quantile,
     smooth_l1,
+    tweedie_deviance,
 )
 from .robust import (
     adaptive_robust,
@@ -110,6 +112,7 @@ __all__ = [
     "dice",
     "dice_ce",
     "distance_box_iou",
+    "distillation_kl",
     "focal_tversky",
     "gaussian_nll",
     "geman_mcclure",
@@ -117,6 +120,7 @@ __all__ = [
     "generalized_box_iou",
     "generalized_cross_entropy",
     "generalized_dice",
+    "generalized_kl_div",
     "get",
     "hinge",
     "hinge_embedding",
@@ -148,6 +152,7 @@ __all__ = [
     "portable",
     "pseudo_huber",
     "quantile",
+    "ranking_softmax",
     "set_value_checks",
     "shardable",
     "sigmoid_focal",
@@ -161,6 +166,7 @@ __all__ = [
     "triplet_margin",
     "triplet_margin_with_distance",
     "tversky",
+    "tweedie_deviance",
     "value_checks",
     "welsch",
 ]

@@ -1,24 +1,28 @@
-"""Divergences between probability distributions along an axis (see CATALOG.md).
+"""Divergences between distributions along an axis: KL, Jensen–Shannon, generalized KL
+and distillation KL (see CATALOG.md).
 
-``pred`` and ``target`` are probability vectors (or their logs, where a flag says so) of
-equal shape; the divergence is summed over ``axis``, so ``reduction="none"`` gives one
-value per remaining index and ``"mean"`` averages those. A zero target probability adds
-exactly 0 (``0 log 0 = 0``), with a finite gradient.
+``pred`` and ``target`` are probability vectors (or their logs, where a flag says so), or
+logits for ``distillation_kl``, of equal shape; each divergence is summed over ``axis``,
+so ``reduction="none"`` gives one value per remaining index and ``"mean"`` averages those.
+A zero target probability adds exactly 0 (``0 log 0 = 0``), with a finite gradient. The
+generalized and distillation KL sum ``t log(t/p) - t + p`` by a series where ``t`` is
+close to ``p``, so nearly equal distributions keep their small divergence in float32.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from ._examples import arrays, simplex
+from ._examples import arrays, normal, simplex, uniform
 from ._namespace import resolve
-from ._primitives import safe_log
+from ._primitives import safe_log, shifted_logsumexp
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
-from ._validation import boolean, check_axis, check_same_shape, integer
+from ._validation import boolean, check_axis, check_same_shape, greater_than, integer
 
-__all__ = ["js_div", "kl_div"]
+__all__ = ["distillation_kl", "generalized_kl_div", "js_div", "kl_div"]
 
 
 @loss(
@@ -161,3 +165,168 @@ def js_div(pred: Array, target: Array, *, axis: int = -1, reduction: Reduction =
     p, t = ns.float(pred), ns.float(target)
     per_sample = xp.sum(_js_terms(p, t, xp), axis=ax) / 2
     return reduce(per_sample, reduction, xp)
+
+
+_SERIES_RADIUS = 0.25
+# psi(x) = e^(-x) - 1 + x = sum_{n >= 2} (-x)^n / n!: the coefficients of x^2 ... x^12
+# (the remainder at |x| = 1/4 is 1e-16 of the value)
+_PSI = tuple((-1) ** n / math.factorial(n) for n in range(2, 13))
+
+
+def _bregman_terms(p: Any, t: Any, gap: Any, xp: Any) -> Any:
+    """``t log(t/p) - t + p`` elementwise, from ``gap = log(t/p)`` (0 where ``t == 0``).
+
+    Where ``|gap| <= 1/4`` it is taken as ``t psi(gap)``, ``psi(x) = e^(-x) - 1 + x`` by
+    its Taylor series: the direct form cancels to ``t gap^2 / 2`` there and keeps only
+    ``2 eps / |gap|`` of relative precision (nearly equal measures in float32). A zero
+    ``t`` gives ``p``; ``p = 0 < t`` gives ``inf``.
+    """
+    near = xp.logical_and(t != 0, xp.abs(gap) <= _SERIES_RADIUS)
+    g = xp.where(near, gap, xp.zeros_like(gap))
+    poly = _PSI[-1] * g + _PSI[-2]
+    for c in reversed(_PSI[:-2]):
+        poly = poly * g + c
+    return xp.where(near, t * (g * g * poly), t * gap - t + p)
+
+
+def _log_gap(p: Any, t: Any, log_pred: bool, log_target: bool, xp: Any) -> tuple[Any, Any, Any]:
+    """``pred`` and ``target`` as measures, and ``log(t/p)`` (0 where ``t == 0``).
+
+    Double where: a zero target never lets ``log 0`` (or a ``-inf`` log) into the value
+    or the gradient; on plain measures the ratio is ``_log_ratio``'s (``log1p`` where
+    ``t`` is close to ``p``).
+    """
+    if not (log_pred or log_target):
+        return p, t, _log_ratio(t, p, xp)
+    t_lin = xp.exp(t) if log_target else t
+    nonzero = t_lin != 0
+    one, zero = xp.ones_like(t_lin), xp.zeros_like(t_lin)
+    log_t = t if log_target else xp.log(xp.where(nonzero, t, one))
+    log_p = p if log_pred else xp.log(xp.where(nonzero, p, one))
+    gap = xp.where(nonzero, log_t, zero) - xp.where(nonzero, log_p, zero)
+    return (xp.exp(p) if log_pred else p), t_lin, gap
+
+
+def _softmax_gap(a: Any, b: Any, axis: int, xp: Any) -> tuple[Any, Any, Any]:
+    """``softmax(a)``, ``softmax(b)`` and ``log softmax(a) - log softmax(b)`` along ``axis``.
+
+    In a slice where ``|a - b| <= 1`` everywhere, the gap is ``(a - b) - log1p(sum
+    softmax(b) expm1(a - b))``: exact to the rounding of ``a - b``, where the difference of
+    two log-softmaxes rounds at the scale of ``log C`` (all of it, for nearly equal
+    logits). Elsewhere it is that difference (the shifts' gradients stopped).
+    """
+    za, log_sa, _ = shifted_logsumexp(a, xp, axis=axis)
+    zb, log_sb, _ = shifted_logsumexp(b, xp, axis=axis)
+    log_qa, log_qb = za - log_sa, zb - log_sb
+    qb = xp.exp(log_qb)
+    delta = a - b
+    near = xp.all(xp.abs(delta) <= 1, axis=axis, keepdims=True)
+    d = xp.where(near, delta, xp.zeros_like(delta))
+    shift = xp.log1p(xp.sum(qb * xp.expm1(d), axis=axis, keepdims=True))
+    gap = xp.where(near, d - shift, log_qa - log_qb)
+    return xp.exp(log_qa), qb, gap
+
+
+@loss(
+    "classification",
+    example=arrays(uniform(6, 5, low=0.05, high=2.0), uniform(6, 5, low=0.05, high=2.0)),
+    rules={"axis": integer, "log_pred": boolean, "log_target": boolean},
+)
+def generalized_kl_div(
+    pred: Array,
+    target: Array,
+    *,
+    axis: int = -1,
+    log_pred: bool = False,
+    log_target: bool = False,
+    reduction: Reduction = "mean",
+) -> Array:
+    r"""Generalized Kullback–Leibler divergence of non-negative measures (I-divergence).
+
+    .. math:: \ell = \sum_c \Big(t_c \log\frac{t_c}{p_c} - t_c + p_c\Big),
+              \qquad 0 \log 0 = 0
+
+    summed over ``axis``: the Bregman divergence of :math:`x \log x - x`, defined for
+    unnormalised ``pred`` and ``target`` (on probability vectors it is
+    :func:`kl_div`). A zero target entry contributes :math:`p_c`, also where ``pred``
+    is 0. Matches ``optax.generalized_kl_divergence(log p, t)`` (formerly
+    ``convex_kl_divergence``; Optax takes ``pred`` as logs and gives NaN where both are 0).
+
+    Parameters
+    ----------
+    pred, target
+        Non-negative arrays of equal shape.
+    axis
+        The axis summed over.
+    log_pred, log_target
+        ``pred`` / ``target`` are given as logs (``exp`` is applied for the linear terms).
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
+
+    References
+    ----------
+    Csiszár, "Why Least Squares and Maximum Entropy? An Axiomatic Approach to Inference
+    for Linear Inverse Problems", Ann. Statist., 1991 (the I-divergence).
+    Lee & Seung, "Algorithms for Non-negative Matrix Factorization", NeurIPS 2000.
+    """
+    ns = resolve(pred, target)
+    check_same_shape(pred, target, "pred", "target")
+    xp = ns.xp
+    ax = check_axis(axis, pred.ndim)
+    p, t, gap = _log_gap(ns.float(pred), ns.float(target), log_pred, log_target, xp)
+    return reduce(xp.sum(_bregman_terms(p, t, gap, xp), axis=ax), reduction, xp)
+
+
+@loss(
+    "classification",
+    example=arrays(normal(6, 5, scale=2.0), normal(6, 5, scale=2.0), temperature=2.0),
+    rules={"axis": integer, "temperature": greater_than(0.0)},
+    wrt=(0, 1),
+)
+def distillation_kl(
+    student_logits: Array,
+    teacher_logits: Array,
+    *,
+    temperature: float = 1.0,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Array:
+    r"""Knowledge-distillation loss: KL of the softened student from the softened teacher.
+
+    With :math:`\log q = \operatorname{log\_softmax}(z_t / T)` (teacher) and
+    :math:`\log p = \operatorname{log\_softmax}(z_s / T)` (student) along ``axis``,
+
+    .. math:: \ell = T^2 \sum_c q_c\,(\log q_c - \log p_c)
+
+    per sample, computed from the log-probabilities (finite at saturated logits; the
+    log-sum-exp shift is a stopped gradient). The :math:`T^2` keeps the gradient scale
+    independent of the temperature. Gradients flow into both logits (detach the
+    teacher's yourself to train the student only). On 2-D inputs "mean" is
+    ``T**2 * torch.nn.functional.kl_div(log_softmax(s/T), log_softmax(t/T),
+    log_target=True, reduction="batchmean")``.
+
+    Parameters
+    ----------
+    student_logits, teacher_logits
+        Unnormalised scores of equal shape, classes along ``axis``.
+    temperature
+        The softening temperature :math:`T` > 0.
+    axis
+        The class axis.
+    reduction
+        ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
+
+    References
+    ----------
+    Hinton, Vinyals & Dean, "Distilling the Knowledge in a Neural Network", NeurIPS
+    Deep Learning Workshop, 2015.
+    """
+    ns = resolve(student_logits, teacher_logits)
+    check_same_shape(student_logits, teacher_logits, "student_logits", "teacher_logits")
+    xp = ns.xp
+    ax = check_axis(axis, student_logits.ndim)
+    q, p, gap = _softmax_gap(
+        ns.float(teacher_logits) / temperature, ns.float(student_logits) / temperature, ax, xp
+    )
+    per_sample = xp.sum(_bregman_terms(p, q, gap, xp), axis=ax)
+    return reduce(temperature * temperature * per_sample, reduction, xp)

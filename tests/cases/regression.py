@@ -90,6 +90,22 @@ def ref_gaussian_nll(p: Any, t: Any, var: Any, full: bool = False, eps: float = 
     return out + 0.5 * np.log(2 * np.pi) if full else out
 
 
+@elementwise
+def ref_tweedie_deviance(p: Any, t: Any, power: float = 1.5) -> Any:
+    """sklearn's per-sample Tweedie deviance, written out."""
+    if power == 0:
+        return (t - p) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if power == 1:
+            return 2 * (np.where(t == 0, 0.0, t * np.log(t / p)) - t + p)
+        if power == 2:
+            return 2 * (np.log(p / t) + t / p - 1)
+    q = power
+    return 2 * (
+        t ** (2 - q) / ((1 - q) * (2 - q)) - t * p ** (1 - q) / (1 - q) + p ** (2 - q) / (2 - q)
+    )
+
+
 # --- native references -------------------------------------------------------------------
 
 
@@ -103,6 +119,15 @@ def _sklearn(fname: str, **rename: str) -> Native:
         )
 
     return Native(f"sklearn.metrics.{fname}", fn, ("sklearn",), reductions=("mean",))
+
+
+def _sklearn_tweedie() -> Native:
+    def fn(p: Any, t: Any, reduction: str = "mean", power: float = 1.5) -> Any:
+        from sklearn.metrics import mean_tweedie_deviance
+
+        return mean_tweedie_deviance(t.ravel(), p.ravel(), power=power)
+
+    return Native("sklearn.metrics.mean_tweedie_deviance", fn, ("sklearn",), reductions=("mean",))
 
 
 def _keras(cls: str) -> Native:
@@ -248,10 +273,69 @@ CASES: list[Case] = [
     ),
 ]
 
+_TWEEDIE = (_sklearn_tweedie(),)
+
+
+def _positive(low: float = 0.2) -> Any:
+    return lambda r: (r.uniform(0.2, 3.0, (4, 3)), r.uniform(low, 3.0, (4, 3)))
+
+
+def _zero_targets(rng: np.random.Generator) -> tuple[Any, ...]:
+    p, t = _positive()(rng)
+    t[::2, 1] = 0.0
+    return p, t
+
+
+CASES += [
+    Case("tweedie_deviance", ref_tweedie_deviance, native=_TWEEDIE),
+    # power 0 is the squared error: any real pred and target
+    Case(
+        "tweedie_deviance",
+        ref_tweedie_deviance,
+        lambda r: (r.standard_normal((4, 3)), r.standard_normal((4, 3))),
+        {"power": 0},
+        id="power0",
+        native=_TWEEDIE,
+    ),
+    Case(
+        "tweedie_deviance",
+        ref_tweedie_deviance,
+        _zero_targets,
+        {"power": 1},
+        id="power1-zero-target",
+        native=_TWEEDIE,
+    ),
+    Case(
+        "tweedie_deviance",
+        ref_tweedie_deviance,
+        _zero_targets,
+        {"power": 1.5},
+        id="power1.5-zero-target",
+        native=_TWEEDIE,
+    ),
+    Case(
+        "tweedie_deviance",
+        ref_tweedie_deviance,
+        _positive(),
+        {"power": 2},
+        id="power2",
+        native=_TWEEDIE,
+    ),
+    Case(
+        "tweedie_deviance",
+        ref_tweedie_deviance,
+        _positive(),
+        {"power": 3},
+        id="power3",
+        native=_TWEEDIE,
+    ),
+]
+
 INVALID: dict[str, list[dict[str, Any]]] = {
     "huber": [{"delta": 0.0}, {"delta": -1.0}],
     "smooth_l1": [{"beta": -0.5}],
     "quantile": [{"q": -0.1}, {"q": 1.5}],
     "poisson_nll": [{"eps": -1.0}, {"log_input": "yes"}, {"full": 1}],
     "gaussian_nll": [{"eps": 0.0}, {"full": "no"}],
+    "tweedie_deviance": [{"power": 0.5}, {"power": -1.0}, {"power": "1.5"}],
 }
