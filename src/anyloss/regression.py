@@ -27,7 +27,7 @@ from ._validation import (
     in_interval,
     is_eager,
 )
-from .divergence import _bregman_terms, _log_ratio
+from .divergence import _SERIES_RADIUS, _bregman_terms, _log_ratio
 
 __all__ = [
     "gaussian_nll",
@@ -369,10 +369,40 @@ def _check_tweedie_domain(p: Any, t: Any, power: float, xp: Any) -> None:
         )
 
 
+_TWEEDIE_TERMS = 14  # series terms: the remainder at |L| max(1, |2 - q|) = 1/4 is < 1e-17
+
+
+def _tweedie_series(gap: Any, b: float, xp: Any) -> Any:
+    """``G(L) = sum_{m >= 2} (1 + b + ... + b^(m-2)) L^m / m!`` by Horner's rule."""
+    coeffs = [sum(b**j for j in range(m - 1)) / math.factorial(m) for m in range(2, _TWEEDIE_TERMS)]
+    poly = coeffs[-1] * gap + coeffs[-2]
+    for c in reversed(coeffs[:-2]):
+        poly = poly * gap + c
+    return gap * gap * poly
+
+
 def _tweedie_general(p: Any, t: Any, power: float, xp: Any) -> Any:
-    """``2 (t^(2-q) / ((1-q)(2-q)) - t p^(1-q) / (1-q) + p^(2-q) / (2-q))``, q not 0, 1, 2."""
-    one_q, two_q = 1 - power, 2 - power
-    return 2 * (t**two_q / (one_q * two_q) - t * p**one_q / one_q + p**two_q / two_q)
+    """``2 p^b G(L)`` with ``a = 1 - q``, ``b = 2 - q``, ``L = log(t/p)``, q not 0, 1, 2.
+
+    ``G = (e^L expm1(aL)/a - expm1(L)) / b`` for q <= 1.5 and ``(expm1(bL)/b - expm1(L))
+    / a`` above: each divides by the one of ``a``, ``b`` that stays away from 0, so no
+    precision is lost as q nears 1 or 2 (sklearn's form loses eps/|1 - q|). Where
+    ``|L| max(1, |b|) <= 1/4`` (t close to p) ``G`` is its series, free of the
+    cancellation of the L terms. A zero target gives ``2 p^b / b`` (q < 2).
+    """
+    a, b = 1 - power, 2 - power
+    positive = t > 0
+    gap = _log_ratio(t, p, xp)  # 0 where t == 0
+    near = xp.abs(gap) * max(1.0, abs(b)) <= _SERIES_RADIUS
+    g_near = xp.where(near, gap, xp.zeros_like(gap))
+    g_far = xp.where(near, xp.ones_like(gap), gap)
+    if power <= 1.5:
+        far = (xp.exp(g_far) * xp.expm1(a * g_far) / a - xp.expm1(g_far)) / b
+    else:
+        far = (xp.expm1(b * g_far) / b - xp.expm1(g_far)) / a
+    g = xp.where(near, _tweedie_series(g_near, b, xp), far)
+    g = xp.where(positive, g, xp.full_like(g, 1 / b))
+    return 2 * p**b * g
 
 
 @loss(
@@ -392,10 +422,12 @@ def tweedie_deviance(
     :math:`2(t \log(t/p) - t + p)` at :math:`q = 1` (Poisson, :math:`0 \log 0 = 0`),
     :math:`2(\log(p/t) + t/p - 1)` at :math:`q = 2` (gamma). The last two are taken
     from the log-ratio (``log1p`` where ``t`` is close to ``p``) and, where it is below
-    1/4, by a series (no cancellation), with finite gradients. Other powers use the
-    formula as written (as scikit-learn does): its terms cancel to about
-    :math:`\epsilon / |1 - q|` of their size as :math:`q \to 1` (3e-4 relative in
-    float32 at :math:`q = 1.2`). Matches
+    1/4, by a series (no cancellation), with finite gradients. Other powers are taken as
+    :math:`2 p^{2-q} G(\log(t/p))` with :math:`G` written through ``expm1`` so that it
+    keeps full precision as :math:`q` nears 1 or 2 and as :math:`t` nears :math:`p`
+    (the formula as written, used by scikit-learn, cancels to about
+    :math:`\epsilon / |1 - q|` of its size: 3e-4 relative in float32 at :math:`q = 1.2`).
+    Matches
     ``sklearn.metrics.mean_tweedie_deviance(target, pred, power=q)`` ("mean").
 
     Parameters
