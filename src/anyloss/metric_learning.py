@@ -26,13 +26,14 @@ from ._validation import (
     at_least,
     boolean,
     check_axis,
-    check_in_range,
     check_same_shape,
+    check_values,
     fmt_shape,
     greater_than,
     in_interval,
     integer,
     swapped_hint,
+    value_span,
 )
 from .classification import _index_cross_entropy
 from .embedding import _check_target_shape, _masked_rows_logsumexp, _pair_masks, _unit
@@ -44,6 +45,23 @@ _MARGIN_RULES = {"scale": greater_than(0.0), "axis": integer}
 
 
 # --- private helpers ---------------------------------------------------------------------
+
+_COSINE_ULPS = 64
+"""Rounding beyond ±1 taken as ±1: a float32 product of unit vectors can exceed 1 by a few
+ulps (64 ulps: 7.6e-6 in float32, 1.4e-14 in float64)."""
+
+
+def _cosines(c: Any, xp: Any) -> Any:
+    """Cosines in [-1, 1] up to rounding (``ValueError`` beyond, on eager arrays); the
+    rounding excess clipped to ±1, NaN kept."""
+    slack = _COSINE_ULPS * float(xp.finfo(c.dtype).eps)
+    check_values(
+        c,
+        xp,
+        lambda v: xp.abs(v) > 1 + slack,
+        lambda: f"cosine must lie in [-1, 1] (up to rounding); {value_span(c, xp)}",
+    )
+    return xp.clip(c, -1.0, 1.0)
 
 
 def _margin_softmax(
@@ -59,8 +77,7 @@ def _margin_softmax(
             f"target must hold integer class indices; got a floating array of shape "
             f"{fmt_shape(target.shape)}"
         )
-    c = ns.float(cosine)
-    check_in_range(c, -1.0, 1.0, "cosine", xp)
+    c = _cosines(ns.float(cosine), xp)
     num_classes = int(c.shape[ax])
     labels, _, bad = _labels(target, None, num_classes, ns)
     target_logit = scale * target_cosine(_gather(c, labels, ax, xp), xp)
@@ -147,7 +164,9 @@ def arcface(
     Parameters
     ----------
     cosine
-        Cosine similarities in [-1, 1] (``ValueError`` outside, on eager arrays), classes
+        Cosine similarities in [-1, 1] (``ValueError`` outside, on eager arrays; a
+        rounding excess of a few ulps, as a float32 product of unit vectors gives, is
+        taken as ±1), classes
         along ``axis``: ``(N, C)``.
     target
         Integer class indices, ``cosine``'s shape without ``axis``.
@@ -197,7 +216,9 @@ def cosface(
     Parameters
     ----------
     cosine
-        Cosine similarities in [-1, 1] (``ValueError`` outside, on eager arrays), classes
+        Cosine similarities in [-1, 1] (``ValueError`` outside, on eager arrays; a
+        rounding excess of a few ulps, as a float32 product of unit vectors gives, is
+        taken as ±1), classes
         along ``axis``: ``(N, C)``.
     target
         Integer class indices, ``cosine``'s shape without ``axis``.
