@@ -87,7 +87,7 @@ def test_multilabel_margin_ignores_everything_after_the_first_end_marker() -> No
 
 
 def test_multilabel_margin_target_must_be_integer() -> None:
-    with pytest.raises(TypeError, match="integer"):
+    with pytest.raises(ValueError, match="integer"):
         anyloss.multilabel_margin(np.zeros((2, 3)), np.zeros((2, 3)))
 
 

@@ -75,16 +75,20 @@ def _check_backend() -> None:
         )
 
 
-def _as_labels(y_true: Any, y_pred: Any) -> Any:
-    """``y_true`` as integer class indices when it has one dimension fewer than ``y_pred``."""
-    if len(y_true.shape) != len(y_pred.shape) - 1:
+SAME_SHAPE_LABELS = frozenset({"multilabel_margin"})
+"""Losses whose integer target has the prediction's shape (lists of class indices)."""
+
+
+def _as_labels(loss: str, y_true: Any, y_pred: Any) -> Any:
+    """``y_true`` as integer class indices when it has one dimension fewer than ``y_pred``,
+    or always for the losses of ``SAME_SHAPE_LABELS`` (Keras hands targets over as floats)."""
+    if len(y_true.shape) != len(y_pred.shape) - 1 and loss not in SAME_SHAPE_LABELS:
         return y_true
     if is_eager(y_true):
         xp = array_api_compat.array_namespace(y_true)
         if not bool(xp.all(y_true == xp.round(y_true))):
             raise ValueError(
-                "y_true has one dimension fewer than y_pred, so it holds class indices, "
-                "but some of its values are not integers"
+                f"y_true holds class indices for {loss}, but some of its values are not integers"
             )
     return keras.ops.cast(y_true, "int32")
 
@@ -138,7 +142,7 @@ class Loss(keras.losses.Loss):
         for key, value in self.array_hyperparameters.items():
             dtype = self.dtype if np.issubdtype(value.dtype, np.floating) else None
             kwargs[key] = keras.ops.convert_to_tensor(value, dtype=dtype)
-        labels = _as_labels(y_true, y_pred)
+        labels = _as_labels(self.loss, y_true, y_pred)
         return spec(self.loss).fn(y_pred, labels, reduction=reduction, **kwargs)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:

@@ -148,7 +148,7 @@ def multilabel_margin(
     check_same_shape(scores, target, "scores", "target")
     xp = ns.xp
     if not xp.isdtype(target.dtype, "integral"):
-        raise TypeError(
+        raise ValueError(
             f"target must hold integer class indices (then -1); got dtype {target.dtype}"
             f"{swapped_hint(scores, target)}"
         )
