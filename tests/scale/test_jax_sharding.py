@@ -44,6 +44,9 @@ EXPLICIT_REFUSED = {
     "lovasz_hinge": "reshape of the batch-sharded logits into one row (pooled over the batch)",
     "lovasz_softmax": "reshape of the batch-sharded pixels into one row per class",
     "ntxent": "the (N, N) similarity of batch-sharded embeddings",
+    "supcon": "the (N, N) similarity of batch-sharded embeddings",
+    "circle": "the (N, N) similarity of batch-sharded embeddings",
+    "clip_contrastive": "the (N, N) image-text similarity of batch-sharded embeddings",
     "cross_entropy-weight-ignore": "take() of the replicated class weights by sharded labels",
     "softmax_focal-weight-ignore": "take() of the replicated class weights by sharded labels",
 }
