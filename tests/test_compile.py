@@ -23,11 +23,10 @@ import pytest
 
 import anyloss
 from anyloss._registry import spec
-from tests.cases import Case, all_cases
+from tests.cases import EXTREME_IDS, Case, all_cases
 
 torch = pytest.importorskip("torch")
 
-SATURATED = ("satur", "1e4", "large", "huge")
 SUBSET = ("cross_entropy", "softmax_focal", "log_cosh", "binary_cross_entropy_with_logits")
 LOSSES = anyloss.available() if os.environ.get("ANYLOSS_COMPILE_ALL") else SUBSET
 ROWS = 256
@@ -37,7 +36,7 @@ def _cases(name: str) -> list[Case]:
     return [
         c
         for c in all_cases()
-        if c.loss == name and (c.id == "default" or any(k in c.id for k in SATURATED))
+        if c.loss == name and (c.id == "default" or any(k in c.id for k in EXTREME_IDS))
     ]
 
 

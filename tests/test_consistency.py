@@ -12,7 +12,7 @@ import pytest
 from anyloss._tolerance import TOLERANCES, deviation
 from tests._backends import Backend, selected_backends
 from tests._matrix import loss_fn, materialize, pick, weighted_objective, wrt_of
-from tests.cases import Case, all_cases
+from tests.cases import Case, all_cases, representative_cases
 
 pytestmark = pytest.mark.consistency
 BACKENDS = selected_backends()
@@ -41,9 +41,14 @@ def test_same_number_on_every_backend(case: Case, dtype: str) -> None:
         assert dev <= TOLERANCES[dtype].value, f"{case.name}: {name} vs {first}: {dev:.3g}"
 
 
-@case_param
+REPRESENTATIVE = representative_cases()
+
+
+@pytest.mark.parametrize("case", REPRESENTATIVE, ids=[c.name for c in REPRESENTATIVE])
 def test_torch_and_jax_gradients_agree(case: Case) -> None:
-    """Same gradient from torch autograd and jax.grad, except where a case sits on a kink
+    """Same gradient from torch autograd and jax.grad on each loss's default and
+    extreme-input cases (a jit compile each; every case's gradient is checked against
+    finite differences on each backend by the matrix), except where a case sits on a kink
     (``grad=False``): there each framework picks its own subgradient (torch and jax
     differ, e.g. for ``abs`` at 0), and only finiteness is promised."""
     if not case.grad:

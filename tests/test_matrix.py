@@ -26,7 +26,7 @@ from tests._matrix import (
     weighted_objective,
     wrt_of,
 )
-from tests.cases import Case, all_cases
+from tests.cases import Case, all_cases, representative_cases
 
 CASES = all_cases()
 case_param = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -144,19 +144,19 @@ def test_gradient(case: Case, grad_backend: Backend) -> None:
             )
 
 
-# one case per loss (its first, the default): eager jax runs op by op, each op compiled on
-# its own, which is most of the jax session's time; what differs between eager and jit is
-# the code path (value checks, Python seeing real values), not the inputs
-FIRST_CASES = list({c.loss: c for c in reversed(CASES)}.values())[::-1]
+# eager jax runs op by op, each op compiled on its own (most of the jax session's time);
+# what differs between eager and jit is the code path (value checks, Python seeing real
+# values), so each loss's default and extreme-input cases
+REPRESENTATIVE = representative_cases()
 
 
-@pytest.mark.parametrize("case", FIRST_CASES, ids=[c.name for c in FIRST_CASES])
+@pytest.mark.parametrize("case", REPRESENTATIVE, ids=[c.name for c in REPRESENTATIVE])
 def test_jit_equals_eager(case: Case, jax_backend: Backend) -> None:
     """Eager jax and ``jax.jit`` agree (the per-element output; reductions only sum it).
 
     ``test_value`` runs every case and reduction under ``jax.jit`` against the reference;
     this proves the eager path too (value checks run there, and Python sees real values),
-    on each loss's first case.
+    on each loss's default and extreme-input cases.
     """
     import jax
 

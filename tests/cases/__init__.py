@@ -89,6 +89,23 @@ def all_cases() -> list[Case]:
     return out
 
 
+EXTREME_IDS = ("satur", "1e4", "large", "huge")
+"""Words in a case id that mark extreme inputs (saturated logits, 1e4, huge residuals)."""
+
+
+def representative_cases() -> list[Case]:
+    """Each loss's first case (its default) plus its extreme-input cases: for the checks
+    whose cost is a compile per case (eager jax op by op, jitted gradients) and whose
+    subject is the code path more than the inputs; every case still runs in the matrix."""
+    first: dict[str, Case] = {}
+    out = []
+    for case in all_cases():
+        if case.loss not in first or any(k in case.id for k in EXTREME_IDS):
+            first.setdefault(case.loss, case)
+            out.append(case)
+    return out
+
+
 def all_invalid() -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for mod in case_modules():
