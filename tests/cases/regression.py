@@ -100,10 +100,25 @@ def ref_tweedie_deviance(p: Any, t: Any, power: float = 1.5) -> Any:
             return 2 * (np.where(t == 0, 0.0, t * np.log(t / p)) - t + p)
         if power == 2:
             return 2 * (np.log(p / t) + t / p - 1)
-    q = power
-    return 2 * (
-        t ** (2 - q) / ((1 - q) * (2 - q)) - t * p ** (1 - q) / (1 - q) + p ** (2 - q) / (2 - q)
-    )
+    # 40 digits (mpmath): the terms cancel where t ~ p (the "near" case) and as q nears 1
+    import mpmath
+
+    q = mpmath.mpf(power)
+
+    def deviance(pi: float, ti: float) -> float:
+        pm, tm = mpmath.mpf(pi), mpmath.mpf(ti)
+        return float(
+            2
+            * (
+                tm ** (2 - q) / ((1 - q) * (2 - q))
+                - tm * pm ** (1 - q) / (1 - q)
+                + pm ** (2 - q) / (2 - q)
+            )
+        )
+
+    with mpmath.workdps(40):
+        out = [deviance(float(a), float(b)) for a, b in zip(np.ravel(p), np.ravel(t), strict=True)]
+    return np.reshape(np.array(out), np.shape(p))
 
 
 # --- native references -------------------------------------------------------------------
