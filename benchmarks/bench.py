@@ -76,6 +76,7 @@ LARGE_ELEMENTS = 2**18
 MAX_ROWS = {"ntxent": 2048}  # (N, N) similarities
 VOCABULARY_SHAPE = (8192, 512, 65536)
 VOCABULARY_MARKS = ("<!-- VOCABULARY -->", "<!-- /VOCABULARY -->")
+VOCABULARY_NOTES: list[str] = []  # lines the vocabulary benches add under their tables
 COMPILED = ("mse", "huber", "binary_cross_entropy_with_logits", "cross_entropy", "log_cosh")
 DOC = ROOT.parent / "docs" / "benchmarks.md"
 
@@ -358,13 +359,18 @@ def rss_peak(fn: Callable[[], Any]) -> float:
 
 
 def rounds_of(sides: list[Callable[[], Any]], rounds: int) -> list[float]:
-    """Median seconds per call of each side (already warm), one call per round, alternating."""
+    """Median CPU seconds per call of each side (already warm), one call per round, alternating.
+
+    The process's CPU time (``time.process_time``): with one thread it is the call's
+    compute, which the other processes of a shared machine do not inflate as they do the
+    wall time (a call takes tens of seconds; a loaded machine stretches it 2-4x).
+    """
     samples: list[list[float]] = [[] for _ in sides]
     for _ in range(rounds):
         for i, f in enumerate(sides):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             f()
-            samples[i].append(time.perf_counter() - t0)
+            samples[i].append(time.process_time() - t0)
     return [statistics.median(s) for s in samples]
 
 
@@ -414,10 +420,22 @@ def bench_vocabulary_jax(shape: tuple[int, int, int], rounds: int) -> list[Row]:
         lambda h, w: anyloss.cross_entropy(h @ w.T, labels),
         lambda h, w: optax.softmax_cross_entropy_with_integer_labels(h @ w.T, labels).mean(),
     ]
-    compiled = [
-        jax.jit(jax.value_and_grad(f, argnums=(0, 1))).lower(hidden, weight).compile()
-        for f in losses
-    ]
+    names = ["anyloss.cross_entropy(h @ W.T)", "optax.softmax_cross_entropy_with_integer_labels"]
+    compiled, compile_s = [], []
+    for f in losses:
+        t0 = time.perf_counter()
+        compiled.append(
+            jax.jit(jax.value_and_grad(f, argnums=(0, 1))).lower(hidden, weight).compile()
+        )
+        compile_s.append(time.perf_counter() - t0)
+    VOCABULARY_NOTES.append(
+        "jax compile (lower + compile of `value_and_grad`): "
+        + ", ".join(
+            f"{n} {t:.1f} s"
+            for n, t in zip(("linear_cross_entropy", *names), compile_s, strict=True)
+        )
+        + "."
+    )
     peaks: list[float | None] = []  # XLA's own pool hides frees from the resident set
     for c in compiled:
         analysis = c.memory_analysis()
@@ -425,7 +443,6 @@ def bench_vocabulary_jax(shape: tuple[int, int, int], rounds: int) -> list[Row]:
     sides = [lambda c=c: jax.block_until_ready(c(hidden, weight)) for c in compiled]
     for f in sides:
         f()  # warm-up
-    names = ["anyloss.cross_entropy(h @ W.T)", "optax.softmax_cross_entropy_with_integer_labels"]
     size = "N={} H={} V={}".format(*shape)
     return vocabulary_rows("jax.jit value_and_grad", size, names, peaks, rounds_of(sides, rounds))
 
@@ -444,7 +461,9 @@ def vocabulary_markdown(rows: list[Row], header: str, seconds: float) -> str:
         "threshold fixed at 64 KiB so freed buffers leave), the gradients included; jax,",
         "XLA's temporary buffers of the compiled `value_and_grad` (its CPU allocator keeps",
         "freed memory, so the resident set cannot tell). Times: medians of interleaved",
-        "rounds, one call each. Ratios: linear_cross_entropy / materialised.",
+        "rounds, one call each, in CPU seconds of the process (one thread, so its compute;",
+        "unlike wall time, not stretched by other processes on a shared machine). Ratios:",
+        "linear_cross_entropy / materialised.",
         "",
         header,
         f"Run time: {seconds / 60:.1f} min.",
@@ -452,6 +471,7 @@ def vocabulary_markdown(rows: list[Row], header: str, seconds: float) -> str:
     ]
     for mode in dict.fromkeys(r.mode for r in rows):
         out += [f"### {mode}", "", *table([r for r in rows if r.mode == mode]), ""]
+    out += [*VOCABULARY_NOTES, ""] if VOCABULARY_NOTES else []
     return "\n".join([*out, end])
 
 
