@@ -31,8 +31,9 @@ the cross-entropy of materialised logits ``hidden @ weight.T`` (anyloss's
 backward w.r.t. hidden and weight, at N = 8192 tokens, H = 512, V = 65536 (float32) on
 torch (eager) and ``jax.jit``. Peak memory: torch, the growth of the peak resident set
 during a side's first call (Linux), which is its warm-up; jax, XLA's temp buffers. Then
-``--rounds``
-interleaved rounds of one call (a call takes about a minute on one thread). Its table
+``--rounds`` interleaved rounds of one call (about half a minute of CPU on one thread),
+timed in CPU seconds of the process, torch's with glibc reusing freed buffers again
+(``heap_reuse``). Its table
 replaces the section between the ``VOCABULARY`` markers of ``docs/benchmarks.md``, which
 a full run keeps.
 """
@@ -482,8 +483,10 @@ def vocabulary_markdown(rows: list[Row], header: str, seconds: float) -> str:
         "XLA's temporary buffers of the compiled `value_and_grad` (its CPU allocator keeps",
         "freed memory, so the resident set cannot tell). Times: medians of interleaved",
         "rounds, one call each, in CPU seconds of the process (one thread, so its compute;",
-        "unlike wall time, not stretched by other processes on a shared machine). Ratios:",
-        "linear_cross_entropy / materialised.",
+        "unlike wall time, not stretched by other processes on a shared machine); torch's",
+        "after a second warm-up with glibc reusing freed buffers up to 32 MiB (as its dynamic",
+        "threshold does in a training loop; with the 64 KiB threshold every chunk temporary",
+        "is fresh, faulted-in pages). Ratios: linear_cross_entropy / materialised.",
         "",
         header,
         f"Run time: {seconds / 60:.1f} min.",
