@@ -31,8 +31,9 @@ the cross-entropy of materialised logits ``hidden @ weight.T`` (anyloss's
 backward w.r.t. hidden and weight, at N = 8192 tokens, H = 512, V = 65536 (float32) on
 torch (eager) and ``jax.jit``. Peak memory: torch, the growth of the peak resident set
 during a side's first call (Linux), which is its warm-up; jax, XLA's temp buffers. Then
-``--rounds``
-interleaved rounds of one call (a call takes about a minute on one thread). Its table
+``--rounds`` interleaved rounds of one call (about half a minute of CPU on one thread),
+timed in CPU seconds of the process, torch's with glibc reusing freed buffers again
+(``heap_reuse``). Its table
 replaces the section between the ``VOCABULARY`` markers of ``docs/benchmarks.md``, which
 a full run keeps.
 """
@@ -50,6 +51,7 @@ os.environ["XLA_FLAGS"] = (
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import argparse  # noqa: E402
+import ctypes  # noqa: E402
 import datetime  # noqa: E402
 import importlib.util  # noqa: E402
 import math  # noqa: E402
@@ -76,6 +78,7 @@ LARGE_ELEMENTS = 2**18
 MAX_ROWS = {"ntxent": 2048}  # (N, N) similarities
 VOCABULARY_SHAPE = (8192, 512, 65536)
 VOCABULARY_MARKS = ("<!-- VOCABULARY -->", "<!-- /VOCABULARY -->")
+VOCABULARY_NOTES: list[str] = []  # lines the vocabulary benches add under their tables
 COMPILED = ("mse", "huber", "binary_cross_entropy_with_logits", "cross_entropy", "log_cosh")
 DOC = ROOT.parent / "docs" / "benchmarks.md"
 
@@ -357,14 +360,35 @@ def rss_peak(fn: Callable[[], Any]) -> float:
     return float(_proc_status("VmHWM") - base)
 
 
+def heap_reuse() -> None:
+    """glibc back to reusing freed buffers of up to 32 MiB (after ``rss_peak``'s 64 KiB).
+
+    ``MALLOC_MMAP_THRESHOLD_=65536`` makes every freed buffer leave the process, which the
+    peak needs, but then each new one is fresh pages, faulted in and zeroed by the kernel:
+    a chunked loss allocating thousands of 16 MiB temporaries pays that thousands of
+    times (it doubled ``linear_cross_entropy``'s time). Times are measured in the state
+    glibc's own dynamic threshold reaches in a process that has freed a 32 MiB buffer
+    (mmap threshold 32 MiB, trim threshold 64 MiB), as in a training loop.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 * 2**20)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 64 * 2**20)  # M_TRIM_THRESHOLD
+
+
 def rounds_of(sides: list[Callable[[], Any]], rounds: int) -> list[float]:
-    """Median seconds per call of each side (already warm), one call per round, alternating."""
+    """Median CPU seconds per call of each side (already warm), one call per round, alternating.
+
+    The process's CPU time (``time.process_time``): with one thread it is the call's
+    compute, which the other processes of a shared machine do not inflate as they do the
+    wall time (a call takes tens of seconds; a loaded machine stretches it 2-4x).
+    """
     samples: list[list[float]] = [[] for _ in sides]
     for _ in range(rounds):
         for i, f in enumerate(sides):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             f()
-            samples[i].append(time.perf_counter() - t0)
+            samples[i].append(time.process_time() - t0)
     return [statistics.median(s) for s in samples]
 
 
@@ -399,6 +423,9 @@ def bench_vocabulary_torch(shape: tuple[int, int, int], rounds: int) -> list[Row
         step(lambda: F.cross_entropy(F.linear(h, w), labels)),
     ]
     peaks: list[float | None] = [rss_peak(f) for f in sides]  # also the warm-up
+    heap_reuse()
+    for f in sides:
+        f()  # warm-up with the heap reused
     names = ["anyloss.cross_entropy(h @ W.T)", "F.cross_entropy(F.linear(h, W))"]
     size = "N={} H={} V={}".format(*shape)
     return vocabulary_rows("torch forward+backward", size, names, peaks, rounds_of(sides, rounds))
@@ -414,10 +441,22 @@ def bench_vocabulary_jax(shape: tuple[int, int, int], rounds: int) -> list[Row]:
         lambda h, w: anyloss.cross_entropy(h @ w.T, labels),
         lambda h, w: optax.softmax_cross_entropy_with_integer_labels(h @ w.T, labels).mean(),
     ]
-    compiled = [
-        jax.jit(jax.value_and_grad(f, argnums=(0, 1))).lower(hidden, weight).compile()
-        for f in losses
-    ]
+    names = ["anyloss.cross_entropy(h @ W.T)", "optax.softmax_cross_entropy_with_integer_labels"]
+    compiled, compile_s = [], []
+    for f in losses:
+        t0 = time.perf_counter()
+        compiled.append(
+            jax.jit(jax.value_and_grad(f, argnums=(0, 1))).lower(hidden, weight).compile()
+        )
+        compile_s.append(time.perf_counter() - t0)
+    VOCABULARY_NOTES.append(
+        "jax compile (lower + compile of `value_and_grad`): "
+        + ", ".join(
+            f"{n} {t:.1f} s"
+            for n, t in zip(("linear_cross_entropy", *names), compile_s, strict=True)
+        )
+        + "."
+    )
     peaks: list[float | None] = []  # XLA's own pool hides frees from the resident set
     for c in compiled:
         analysis = c.memory_analysis()
@@ -425,7 +464,6 @@ def bench_vocabulary_jax(shape: tuple[int, int, int], rounds: int) -> list[Row]:
     sides = [lambda c=c: jax.block_until_ready(c(hidden, weight)) for c in compiled]
     for f in sides:
         f()  # warm-up
-    names = ["anyloss.cross_entropy(h @ W.T)", "optax.softmax_cross_entropy_with_integer_labels"]
     size = "N={} H={} V={}".format(*shape)
     return vocabulary_rows("jax.jit value_and_grad", size, names, peaks, rounds_of(sides, rounds))
 
@@ -444,7 +482,11 @@ def vocabulary_markdown(rows: list[Row], header: str, seconds: float) -> str:
         "threshold fixed at 64 KiB so freed buffers leave), the gradients included; jax,",
         "XLA's temporary buffers of the compiled `value_and_grad` (its CPU allocator keeps",
         "freed memory, so the resident set cannot tell). Times: medians of interleaved",
-        "rounds, one call each. Ratios: linear_cross_entropy / materialised.",
+        "rounds, one call each, in CPU seconds of the process (one thread, so its compute;",
+        "unlike wall time, not stretched by other processes on a shared machine); torch's",
+        "after a second warm-up with glibc reusing freed buffers up to 32 MiB (as its dynamic",
+        "threshold does in a training loop; with the 64 KiB threshold every chunk temporary",
+        "is fresh, faulted-in pages). Ratios: linear_cross_entropy / materialised.",
         "",
         header,
         f"Run time: {seconds / 60:.1f} min.",
@@ -452,6 +494,7 @@ def vocabulary_markdown(rows: list[Row], header: str, seconds: float) -> str:
     ]
     for mode in dict.fromkeys(r.mode for r in rows):
         out += [f"### {mode}", "", *table([r for r in rows if r.mode == mode]), ""]
+    out += [*VOCABULARY_NOTES, ""] if VOCABULARY_NOTES else []
     return "\n".join([*out, end])
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from anyloss._check import finite_difference
-from anyloss._compat import frozen_stops, stop_gradient, take_along_axis
+from anyloss._compat import chunk_loop, frozen_stops, stop_gradient, take_along_axis
 from anyloss._namespace import resolve
 from tests._backends import Backend
 
@@ -209,3 +209,54 @@ def test_custom_gradient_under_torch_compile(backend: Backend) -> None:
     x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
     (g,) = torch.autograd.grad(torch.compile(f, fullgraph=True, backend="eager")(x), x)
     np.testing.assert_allclose(g.numpy(), np.array([1, 2, 3]) * (3 * x.detach().numpy() ** 2 + 1))
+
+
+def _running_sum_and_doubles(xp):  # type: ignore[no-untyped-def]
+    """A chunk body: the carry adds the chunk's rows (and counts chunks); outputs 2·rows."""
+
+    def body(carry, chunk):  # type: ignore[no-untyped-def]
+        total, count = carry
+        rows, none = chunk
+        assert none is None
+        return (total + xp.sum(rows, axis=0), count + 1.0), (2.0 * rows, None)
+
+    return body
+
+
+@pytest.mark.parametrize("size", [3, 4, 20])
+def test_chunk_loop_folds_every_row_once(backend: Backend, size: int) -> None:
+    """Ten rows in chunks of 3 (a remainder of 1), 4 (remainder 2) or 20 (one short chunk):
+    the carry sees every row once, the outputs come back in order, a None stays None."""
+    xp = backend.xp
+    raw = np.arange(30.0).reshape(10, 3)
+    x = backend.asarray(raw, "float64")
+    start = (backend.asarray(np.zeros(3), "float64"), backend.asarray(np.zeros(()), "float64"))
+    (total, count), (doubled, none) = chunk_loop(
+        _running_sum_and_doubles(xp), start, (x, None), size, xp
+    )
+    assert none is None
+    np.testing.assert_array_equal(backend.to_numpy(total), raw.sum(axis=0))
+    assert float(backend.to_numpy(count)) == -(-10 // size)
+    np.testing.assert_array_equal(backend.to_numpy(doubled), 2.0 * raw)
+
+
+def test_chunk_loop_is_one_scan_on_jax() -> None:
+    """jax: the full chunks run as one ``lax.scan`` (the body traced once, not unrolled),
+    the remainder once more: two traces of the body for 1000 rows in chunks of 3."""
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    traces = []
+    body = _running_sum_and_doubles(jnp)
+
+    def counted(carry, chunk):  # type: ignore[no-untyped-def]
+        traces.append(chunk[0].shape)
+        return body(carry, chunk)
+
+    x = jnp.ones((1000, 2))
+    run = jax.jit(lambda x: chunk_loop(counted, (jnp.zeros(2), jnp.zeros(())), (x, None), 3, jnp))
+    (total, count), (doubled, _) = run(x)
+    assert traces == [(3, 2), (1, 2)]
+    np.testing.assert_array_equal(np.asarray(total), [1000.0, 1000.0])
+    assert float(count) == 334
+    assert doubled.shape == (1000, 2)

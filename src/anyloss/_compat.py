@@ -16,6 +16,7 @@ from array_api_compat import device
 
 __all__ = [
     "array_kind",
+    "chunk_loop",
     "cumulative_sum",
     "custom_gradient",
     "device_of",
@@ -288,6 +289,82 @@ def _jax_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> 
 
 
 _CUSTOM_GRADIENTS = {"torch": _torch_custom_gradient, "jax": _jax_custom_gradient}
+
+
+def chunk_loop(
+    body: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[tuple[Any, ...], tuple[Any, ...]]],
+    carry: tuple[Any, ...],
+    arrays: tuple[Any, ...],
+    size: int,
+    xp: Any,
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Fold ``body`` over consecutive chunks of ``size`` rows of ``arrays``.
+
+    ``body(carry, chunk) -> (carry, outs)`` is called once per chunk, in order: ``chunk``
+    holds rows ``[lo, lo + size)`` of each entry of ``arrays`` (the last chunk what
+    remains; a ``None`` entry stays ``None``), ``carry`` is a tuple of arrays whose
+    shapes and dtypes the body keeps, ``outs`` a tuple of arrays (or ``None``) whose
+    first axis is the chunk's rows. Returns the last carry and each entry of ``outs``
+    concatenated over the chunks along axis 0 (``None`` where the body gave ``None``).
+    A loss that walks a large axis in pieces (``linear_cross_entropy``'s vocabulary)
+    runs its loop through this, so that only one chunk's temporaries are alive at a time.
+
+    The standard has no loop. jax: ``jax.lax.scan`` over the full chunks (the arrays
+    reshaped to ``(n, size, ...)``), then ``body`` once more for the remainder: XLA sees
+    one loop body instead of ``n`` unrolled copies, whose temporaries its scheduler would
+    keep alive together, and compiles it once. Every other backend (numpy, torch, cupy,
+    dask, array-api-strict): a Python loop over slices (torch eager and
+    ``torch.compile`` alike).
+    """
+    if array_kind(next(a for a in (*carry, *arrays) if a is not None)) == "jax":
+        return _jax_chunk_loop(body, carry, arrays, size, xp)
+    rows = _rows(arrays)
+    outs = []
+    for lo in range(0, rows, size):
+        carry, out = body(carry, tuple(_rows_of(a, lo, min(lo + size, rows)) for a in arrays))
+        outs.append(out)
+    return carry, _concat_outs(outs, xp)
+
+
+def _rows(arrays: tuple[Any, ...]) -> int:
+    return int(next(a for a in arrays if a is not None).shape[0])
+
+
+def _rows_of(a: Any, lo: int, hi: int) -> Any:
+    """Rows ``[lo, hi)`` of ``a`` (``hi`` within its rows: the standard leaves a slice past
+    the end unspecified)."""
+    return None if a is None else a[lo:hi, ...]
+
+
+def _concat_outs(outs: list[tuple[Any, ...]], xp: Any) -> tuple[Any, ...]:
+    """Each position of the chunks' outputs joined along axis 0 (``None`` stays ``None``)."""
+    return tuple(
+        None if parts[0] is None else (parts[0] if len(parts) == 1 else xp.concat(parts, axis=0))
+        for parts in zip(*outs, strict=True)
+    )
+
+
+def _jax_chunk_loop(
+    body: Any, carry: tuple[Any, ...], arrays: tuple[Any, ...], size: int, xp: Any
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    import jax
+
+    rows = _rows(arrays)
+    full = rows // size
+    outs = []
+    if full:
+        stacked = tuple(
+            None if a is None else xp.reshape(a[: full * size, ...], (full, size, *a.shape[1:]))
+            for a in arrays
+        )
+        carry, ys = jax.lax.scan(body, carry, stacked)
+        outs.append(
+            tuple(None if y is None else xp.reshape(y, (full * size, *y.shape[2:])) for y in ys)
+        )
+    if full * size < rows:
+        carry, out = body(carry, tuple(_rows_of(a, full * size, rows) for a in arrays))
+        outs.append(out)
+    return carry, _concat_outs(outs, xp)
 
 
 def cumulative_sum(x: Any, xp: Any, *, axis: int) -> Any:

@@ -5,7 +5,8 @@ vocabulary of tens of thousands of tokens; those logits (and their gradient) are
 largest arrays of the step. ``linear_cross_entropy`` never forms them: it walks the
 vocabulary in chunks of columns with an online log-sum-exp, and computes its gradient in
 a second chunked pass (hand-written, registered through ``_compat.custom_gradient``), so
-its memory is O(N·chunk + V·H) instead of O(N·V).
+its memory is O(N·chunk + V·H) instead of O(N·V). Both passes walk the chunks through
+``_compat.chunk_loop`` (a ``lax.scan`` on jax, so XLA keeps one chunk alive, not all).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._classes import _labels
-from ._compat import custom_gradient, device_of
+from ._compat import chunk_loop, custom_gradient, device_of, take_along_axis
 from ._examples import arrays, integers, normal
 from ._namespace import Namespace, resolve
 from ._primitives import max_along, nan_where
@@ -36,7 +37,11 @@ from .classification import _SMOOTHING, _is_zero, _weighted_reduce
 __all__ = ["linear_cross_entropy"]
 
 _CHUNK_ELEMENTS = 2**22
-"""``chunk_size=None`` keeps one chunk of logits (N × chunk) within this many elements."""
+"""``chunk_size=None`` keeps one chunk of logits (N × chunk) within this many elements.
+
+Measured on torch, one CPU thread, N=8192 H=512 V=65536 (docs/benchmarks.md): caps of
+2**21 and 2**22 (chunks of 256 and 512 columns) were the fastest, 2**20 and 2**23-2**24
+slower (more, smaller matmuls; temporaries past the cache)."""
 
 
 def _positive_integer(name: str, value: Any) -> None:
@@ -54,9 +59,9 @@ def _array(name: str, value: Any) -> None:
 
 @dataclass(frozen=True)
 class _Head:
-    """What the chunked passes need besides the arrays: the chunks and hyperparameters."""
+    """What the chunked passes need besides the arrays: the chunk and hyperparameters."""
 
-    chunks: tuple[tuple[int, int], ...]
+    chunk: int
     vocab: int
     label_smoothing: float
     z_loss: float
@@ -64,33 +69,45 @@ class _Head:
     xp: Any
 
 
-def _chunks(tokens: int, vocab: int, chunk_size: int | None) -> tuple[tuple[int, int], ...]:
-    """Column ranges ``[lo, hi)`` covering the vocabulary; the last may be shorter.
+def _chunk_size(tokens: int, vocab: int, chunk_size: int | None) -> int:
+    """Vocabulary columns per chunk; the last chunk may be shorter.
 
     ``chunk_size=None``: the fewest chunks with ``tokens × chunk <= 2**22`` elements
     (16 MiB of float32), of equal size up to one column.
     """
-    if chunk_size is None:
-        parts = math.ceil(vocab * max(tokens, 1) / _CHUNK_ELEMENTS)
-        chunk_size = math.ceil(vocab / parts)
-    return tuple((lo, min(lo + chunk_size, vocab)) for lo in range(0, vocab, chunk_size))
+    if chunk_size is not None:
+        return chunk_size
+    parts = math.ceil(vocab * max(tokens, 1) / _CHUNK_ELEMENTS)
+    return math.ceil(vocab / parts)
 
 
-def _chunk_logits(h: Any, w: Any, b: Any, lo: int, hi: int, head: _Head) -> Any:
-    """The logits of vocabulary columns ``[lo, hi)``, softcapped: ``(N, hi - lo)``."""
+def _chunk_logits(h: Any, w: Any, b: Any, head: _Head) -> Any:
+    """The logits of one chunk of vocabulary rows ``w`` (bias ``b``), softcapped: (N, chunk)."""
     xp = head.xp
-    x = xp.matmul(h, xp.matrix_transpose(w[lo:hi, :]))
+    x = xp.matmul(h, xp.matrix_transpose(w))
     if b is not None:
-        x = x + b[lo:hi]
+        x = x + b
     if head.softcap is not None:
         x = head.softcap * xp.tanh(x / head.softcap)
     return x
 
 
-def _is_label(labels: Any, lo: int, hi: int, xp: Any) -> Any:
-    """``(N, hi - lo)`` mask: column ``c`` is token ``n``'s label."""
-    columns = xp.arange(lo, hi, dtype=labels.dtype, device=device_of(labels))
-    return xp.expand_dims(labels, axis=1) == xp.expand_dims(columns, axis=0)
+def _label_logit(x: Any, labels: Any, columns: Any, xp: Any) -> Any:
+    """Each token's logit at its label where the label falls in this chunk, else 0: (N,).
+
+    A gather at the label's position in the chunk (``columns[0]`` is the chunk's first
+    column), not an ``(N, chunk)`` mask.
+    """
+    local = labels - columns[0]
+    inside = xp.logical_and(local >= 0, local < x.shape[1])
+    at = xp.expand_dims(xp.where(inside, local, xp.zeros_like(local)), axis=1)
+    got = take_along_axis(x, at, xp, axis=1)[:, 0]
+    return xp.where(inside, got, xp.zeros_like(got))
+
+
+def _columns(labels: Any, head: _Head) -> Any:
+    """The vocabulary indices ``0 .. V-1``, walked in chunks beside ``weight``'s rows."""
+    return head.xp.arange(head.vocab, dtype=labels.dtype, device=device_of(labels))
 
 
 def _forward(
@@ -106,26 +123,29 @@ def _forward(
     ``log s - (1-ε)(x_y - m) - ε(mean x - m) + z·lse²``.
     """
     xp = head.xp
-    m: Any = None  # running maximum, sum of exp(x - m), label logit, row sum
-    s: Any = None
-    picked: Any = None
-    total: Any = None
-    for lo, hi in head.chunks:
-        x = _chunk_logits(h, w, b, lo, hi, head)
-        chunk_max = max_along(x, xp, axis=1)
-        new_m = chunk_max if m is None else xp.maximum(m, chunk_max)
+    smoothing = not _is_zero(head.label_smoothing)
+
+    def step(carry: tuple[Any, ...], chunk: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[()]]:
+        m, s, picked, total = carry
+        w_c, b_c, columns = chunk
+        x = _chunk_logits(h, w_c, b_c, head)
+        new_m = xp.maximum(m, max_along(x, xp, axis=1))
         e = xp.sum(xp.exp(x - xp.expand_dims(new_m, axis=1)), axis=1)
-        s = e if s is None else s * xp.exp(m - new_m) + e
-        m = new_m
-        mine = xp.sum(xp.where(_is_label(labels, lo, hi, xp), x, xp.zeros_like(x)), axis=1)
-        picked = mine if picked is None else picked + mine
-        if not _is_zero(head.label_smoothing):
-            row = xp.sum(x, axis=1)
-            total = row if total is None else total + row
+        s = s * xp.exp(m - new_m) + e
+        picked = picked + _label_logit(x, labels, columns, xp)
+        if smoothing:
+            total = total + xp.sum(x, axis=1)
+        return (new_m, s, picked, total), ()
+
+    zero = xp.zeros(h.shape[:1], dtype=h.dtype, device=device_of(h))
+    start = (xp.full(h.shape[:1], -math.inf, dtype=h.dtype, device=device_of(h)), zero, zero, zero)
+    (m, s, picked, total), _ = chunk_loop(
+        step, start, (w, b, _columns(labels, head)), head.chunk, xp
+    )
     log_s = xp.log(s)
     eps = head.label_smoothing
     per_token = log_s - (1 - eps) * (picked - m)
-    if not _is_zero(eps):
+    if smoothing:
         per_token = per_token - eps * (total / head.vocab - m)
     lse = log_s + m
     if not _is_zero(head.z_loss):
@@ -142,6 +162,8 @@ def _backward(
 
     Per token, ``dℓ/dx_c = p_c (1 + 2 z·lse) - (1-ε)[c = y] - ε/V`` on the softcapped
     logits, times ``1 - (x_c / cap)²`` through the softcap; scaled by the upstream ``g``.
+    Per chunk: ``dh += d @ W_chunk``, and the chunk's rows of ``dW = dᵀ h`` and
+    ``db = Σ_n d``.
     """
     h, w, b, labels, keep = arrays
     (lse,) = saved
@@ -149,22 +171,25 @@ def _backward(
     scale = g if keep is None else xp.where(keep, g, xp.zeros_like(g))
     soft = scale * (1 + 2 * head.z_loss * lse) if not _is_zero(head.z_loss) else scale
     soft, lse, scale = (xp.expand_dims(a, axis=1) for a in (soft, lse, scale))
-    dh, dw, db = None, [], []
-    for lo, hi in head.chunks:
-        x = _chunk_logits(h, w, b, lo, hi, head)
+    label_rows = xp.expand_dims(labels, axis=1)
+
+    def step(carry: tuple[Any, ...], chunk: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+        (dh,) = carry
+        w_c, b_c, columns = chunk
+        x = _chunk_logits(h, w_c, b_c, head)
         d = xp.exp(x - lse) * soft
-        d = xp.where(_is_label(labels, lo, hi, xp), d - (1 - eps) * scale, d)
+        d = xp.where(label_rows == xp.expand_dims(columns, axis=0), d - (1 - eps) * scale, d)
         if not _is_zero(eps):
             d = d - (eps / head.vocab) * scale
         if head.softcap is not None:
             d = d * (1 - (x / head.softcap) ** 2)
-        step = xp.matmul(d, w[lo:hi, :])
-        dh = step if dh is None else dh + step
-        dw.append(xp.matmul(xp.matrix_transpose(d), h))
-        if b is not None:
-            db.append(xp.sum(d, axis=0))
-    bias_grad = None if b is None else xp.concat(db, axis=0)
-    return dh, xp.concat(dw, axis=0), bias_grad, None, None
+        db = None if b_c is None else xp.sum(d, axis=0)
+        return (dh + xp.matmul(d, w_c),), (xp.matmul(xp.matrix_transpose(d), h), db)
+
+    (dh,), (dw, db) = chunk_loop(
+        step, (xp.zeros_like(h),), (w, b, _columns(labels, head)), head.chunk, xp
+    )
+    return dh, dw, db, None, None
 
 
 def _check_shapes(hidden: Any, weight: Any, target: Any, bias: Any, ns: Namespace) -> None:
@@ -288,7 +313,7 @@ def linear_cross_entropy(
     vocab = int(weight.shape[0])
     labels, keep, bad = _labels(target, ignore_index, vocab, ns)
     head = _Head(
-        _chunks(int(hidden.shape[0]), vocab, chunk_size),
+        _chunk_size(int(hidden.shape[0]), vocab, chunk_size),
         vocab,
         label_smoothing,
         z_loss,
