@@ -154,8 +154,9 @@ def gpu(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """anyloss against each framework's native loss (not a test; prints ratios)."""
-    session.install("-e", ".", TORCH_CPU, "jax", "optax")
+    """anyloss against each framework's native loss (not a test; prints ratios); MONAI
+    where torch has no kernel."""
+    session.install("-e", ".", TORCH_CPU, "jax", "optax", "monai")
     session.run("python", "benchmarks/bench.py", *session.posargs)
 
 

@@ -9,7 +9,10 @@ For each loss of ``anyloss.available()`` the inputs are its registry example (ti
 the same rows repeated to about 2**18 elements in the first array (large). Modes:
 
 * ``numpy``: forward, against the textbook NumPy formula (``natives.NUMPY``);
-* ``torch``: eager forward, and forward + backward, against ``torch.nn.functional``;
+* ``torch``: eager forward, and forward + backward, against ``torch.nn.functional``, or
+  where torch has no kernel, against MONAI's loss of the same value (``natives.MONAI``:
+  the Dice family, focal, MCC, GIoU), if monai is installed (else the run says so and
+  times those losses alone);
 * ``torch.compile``: forward + backward, both sides compiled (inductor, ``fullgraph``),
   compile time excluded; large inputs, the losses of ``COMPILED`` (every loss with
   ``--compile-all``: ~15 s a compile);
@@ -72,7 +75,7 @@ sys.path.insert(0, str(ROOT.parent))
 
 import anyloss  # noqa: E402
 from anyloss._registry import spec  # noqa: E402
-from benchmarks.natives import JAX, NUMPY, TORCH, Native  # noqa: E402
+from benchmarks.natives import JAX, MONAI, NUMPY, TORCH, Native  # noqa: E402
 
 LARGE_ELEMENTS = 2**18
 MAX_ROWS = {"ntxent": 2048}  # (N, N) similarities
@@ -218,9 +221,21 @@ def _torch_inputs(name: str, size: str, device: str) -> tuple[list[Any], dict[st
     return [leaf, *targs[1:]], tkw, leaf
 
 
+HAVE_MONAI = importlib.util.find_spec("monai") is not None
+
+
+def torch_baseline(name: str) -> Native | None:
+    """``torch.nn.functional``'s loss, else MONAI's (when installed), else None."""
+    if name in TORCH:
+        return TORCH[name]
+    if name in MONAI and not HAVE_MONAI:
+        print(f"{name}: monai is not installed, timed without its baseline", file=sys.stderr)
+    return MONAI.get(name) if HAVE_MONAI else None
+
+
 def bench_torch(name: str, size: str, budget: float, device: str = "cpu") -> list[Row]:
     args, kwargs, leaf = _torch_inputs(name, size, device)
-    native = TORCH.get(name)
+    native = torch_baseline(name)
     mode = "torch" if device == "cpu" else "torch-cuda"
     sync = _cuda_sync if device != "cpu" else (lambda: None)
 
@@ -584,6 +599,9 @@ def markdown(rows: list[Row], header: str, seconds: float) -> str:
         "for the method. Ratios are anyloss / native (below 1: anyloss is faster), each side",
         "the median of interleaved rounds, one thread. Peak: memory growth during one call",
         "(torch: forward + backward). '-': no native counterpart on that backend.",
+        "Where torch has no kernel, the torch rows compare with MONAI's loss of the same",
+        "value (`benchmarks/natives.py`, `MONAI`)"
+        + ("." if HAVE_MONAI else "; monai was not installed for this run: timed alone."),
         "",
         header,
         f"Run time: {seconds / 60:.1f} min.",

@@ -46,7 +46,7 @@ from typing import Any
 from ._compat import array_kind
 from ._settings import checks_values, native_enabled
 
-__all__ = ["delegated", "kernel", "native"]
+__all__ = ["delegated", "has_kernel", "kernel", "native"]
 
 Kernel = Callable[..., Any]
 
@@ -67,6 +67,11 @@ def native(name: str, backend: str) -> Callable[[Kernel], Kernel]:
 def delegated(name: str, backend: str) -> bool:
     """Whether loss ``name`` has a native kernel on ``backend`` (for the test matrix)."""
     return (name, backend) in _KERNELS
+
+
+def has_kernel(name: str) -> bool:
+    """Whether loss ``name`` has a native kernel on any backend (all register at import)."""
+    return any(loss == name for loss, _ in _KERNELS)
 
 
 def kernel(name: str, args: tuple[Any, ...]) -> Kernel | None:
@@ -98,22 +103,33 @@ def _float_tensors(*xs: Any) -> bool:
     import torch
 
     first = xs[0]
-    if not isinstance(first, torch.Tensor) or first.dtype not in (torch.float32, torch.float64):
+    if not isinstance(first, torch.Tensor):
         return False
-    if first.numel() == 0:
+    dtype = first.dtype
+    if (dtype is not torch.float32 and dtype is not torch.float64) or first.numel() == 0:
         return False
-    return all(
-        isinstance(x, torch.Tensor)
-        and x.dtype == first.dtype
-        and x.device == first.device
-        and x.shape == first.shape
-        for x in xs[1:]
-    )
+    if len(xs) == 1:
+        return True
+    shape = first.shape
+    for x in xs[1:]:  # a loop, not all(generator): this runs on every call
+        if not isinstance(x, torch.Tensor) or x.dtype is not dtype:
+            return False
+        if not _same_device(x, first) or x.shape != shape:
+            return False
+    return True
+
+
+def _same_device(a: Any, b: Any) -> bool:
+    """Two tensors on one device (two CPU tensors known without making ``torch.device``s)."""
+    return bool(a.is_cpu and b.is_cpu) or a.device == b.device
 
 
 def _number(*values: Any) -> bool:
     """Python ints and floats (not bools, not arrays): what torch's kernels take."""
-    return all(type(v) in (int, float) for v in values)
+    for v in values:  # noqa: SIM110 (a loop, not all(generator): this runs on every call)
+        if type(v) is not float and type(v) is not int:
+            return False
+    return True
 
 
 @native("mse", "torch")
@@ -286,17 +302,18 @@ def _class_index_inputs(logits: Any, target: Any, axis: int) -> bool:
     """Float logits ``(N, C, ...)`` after moving ``axis`` to 1, int64 labels of that shape."""
     import torch
 
-    if not _float_tensors(logits) or logits.ndim < 2 or not isinstance(target, torch.Tensor):
+    if not isinstance(target, torch.Tensor) or target.dtype is not torch.int64:
         return False
-    if target.dtype != torch.int64 or target.device != logits.device:
+    if not _float_tensors(logits) or not _same_device(target, logits):
         return False
-    ndim = logits.ndim
-    if not -ndim <= axis < ndim or target.ndim != ndim - 1:
+    shape, labels = logits.shape, target.shape
+    ndim = len(shape)
+    if ndim < 2 or not -ndim <= axis < ndim or len(labels) != ndim - 1:
         return False
     if ndim == 2:
-        return bool(target.shape[0] == logits.shape[1 - axis % 2])
+        return bool(labels[0] == shape[1 - axis % 2])
     ax = axis % ndim
-    return target.shape == logits.shape[:ax] + logits.shape[ax + 1 :]
+    return labels == shape[:ax] + shape[ax + 1 :]
 
 
 def _class_weight(weight: Any, logits: Any, classes: int) -> bool:
@@ -308,6 +325,11 @@ def _class_weight(weight: Any, logits: Any, classes: int) -> bool:
         and weight.device == logits.device
         and tuple(weight.shape) == (classes,)
     )
+
+
+def _kernel_checks_labels(target: Any) -> bool:
+    """Labels are to be checked and torch's CPU kernel checks them (it raises)."""
+    return bool(target.is_cpu) and checks_values(target)
 
 
 def _index_loss(
@@ -322,11 +344,16 @@ def _index_loss(
     """Run a torch class-index kernel (``cross_entropy``/``nll_loss``) with catalog rules."""
     import torch
 
-    classes = logits.shape[axis]
-    labels = _Labels(target, classes, ignore_index)
+    x = logits if axis % logits.ndim == 1 else torch.movedim(logits, axis, 1)
+    if (ignore_index is None or reduction != "mean") and _kernel_checks_labels(target):
+        ignore = _INT64_MIN if ignore_index is None else ignore_index
+        try:  # the common call, with nothing to adapt: no _Labels (this runs on every call)
+            return call(x, target, weight, ignore, reduction)
+        except (IndexError, RuntimeError):  # a label out of range: the portable body says so
+            return NotImplemented
+    labels = _Labels(target, logits.shape[axis], ignore_index)
     if not labels.ok:
         return NotImplemented
-    x = logits if axis % logits.ndim == 1 else torch.movedim(logits, axis, 1)
     try:
         if labels.bad is None and (ignore_index is None or reduction != "mean"):
             return call(x, labels.target, weight, labels.ignore, reduction)
@@ -370,7 +397,7 @@ def _cross_entropy(
     # logit (a masked class), the catalog 0
     if not _number(label_smoothing) or not _class_index_inputs(logits, target, axis):
         return NotImplemented
-    if not _class_weight(weight, logits, logits.shape[axis]):
+    if weight is not None and not _class_weight(weight, logits, logits.shape[axis]):
         return NotImplemented
     functional = _functional()
 
@@ -394,7 +421,7 @@ def _nll(
 ) -> Any:
     if not _class_index_inputs(log_probs, target, axis):
         return NotImplemented
-    if not _class_weight(weight, log_probs, log_probs.shape[axis]):
+    if weight is not None and not _class_weight(weight, log_probs, log_probs.shape[axis]):
         return NotImplemented
     functional = _functional()
 

@@ -22,7 +22,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import array_api_compat
+from ._compat import namespace_of
 
 __all__ = ["dtype_kind", "guarded_call"]
 
@@ -112,9 +112,29 @@ def guarded_call(
     kwargs: Mapping[str, Any],
     scalars: tuple[str, ...] = (),
 ) -> Any:
-    """``fn(*args, **kwargs)`` after the array checks, half precision run in float32."""
-    kinds = check_array_arguments(loss, fn, args, scalars)
-    if "half" not in kinds and not any(_is_half(v) for v in kwargs.values()):
+    """``fn(*args, **kwargs)`` after the array checks, half precision run in float32.
+
+    The common call (every argument an array of a known real dtype, none of them half)
+    takes one loop of dictionary lookups; anything else goes through
+    ``check_array_arguments``, which raises the errors.
+    """
+    half = False
+    try:
+        for x in args:
+            dtype = x.dtype
+            kind = _KINDS[(type(dtype), dtype)]
+            if kind == "half":
+                half = True
+            elif kind == "complex":
+                raise KeyError(kind)
+        for v in kwargs.values():
+            dtype = getattr(v, "dtype", None)
+            if dtype is not None and dtype_kind(dtype) == "half":
+                half = True
+    except (AttributeError, KeyError, TypeError):  # not an array, a new or unhashable dtype
+        kinds = check_array_arguments(loss, fn, args, scalars)
+        half = "half" in kinds or any(_is_half(v) for v in kwargs.values())
+    if not half:
         return fn(*args, **kwargs)
     return _call_in_float32(fn, args, kwargs)
 
@@ -137,7 +157,7 @@ def _call_in_float32(
     if len(floats) != 1:
         return fn(*args, **kwargs)
     (half,) = floats
-    xp = array_api_compat.array_namespace(next(a for a in values if _is_half(a)))
+    xp = namespace_of(next(a for a in values if _is_half(a)))  # cached: nothing for Dynamo
 
     def wide(x: Any) -> Any:
         return xp.astype(x, xp.float32) if _is_half(x) else x

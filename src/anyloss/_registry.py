@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._delegation import kernel
+from ._delegation import has_kernel, kernel
 from ._inputs import guarded_call
 from ._validation import Rule, check_reduction
 
@@ -107,7 +107,8 @@ def loss(
 
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            spec_.check(kwargs)
+            if kwargs:
+                spec_.check(kwargs)
             return guarded_call(name, body, args, kwargs, scalars)
 
         def prevalidated(*args: Any, **kwargs: Any) -> Any:
@@ -122,7 +123,11 @@ def loss(
 
 
 def _native_or_portable(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn``, or the backend's own kernel for it where ``_delegation`` has one that accepts."""
+    """``fn``, or the backend's own kernel for it where ``_delegation`` has one that accepts.
+
+    A loss with no kernel on any backend is ``fn`` itself (no lookup per call)."""
+    if not has_kernel(name):
+        return fn
 
     @functools.wraps(fn)
     def body(*args: Any, **kwargs: Any) -> Any:

@@ -88,6 +88,8 @@ _ON_HOST: dict[Any, bool] = {}
 
 def _on_host(x: Any) -> bool:
     """Whether the values of ``x`` live in host memory (reading them needs no sync)."""
+    if array_kind(x) == "torch":
+        return bool(x.is_cpu)  # no torch.device object made: this runs on every call
     dev = device_of(x)
     try:
         return _ON_HOST[(type(x), dev)]

@@ -213,18 +213,12 @@ def _rho(z: Any, alpha: Any, xp: Any, *, infinite: bool = True) -> Any:
 # --- log Z(alpha) ---------------------------------------------------------------------------
 
 
-_LOGZ: dict[str, dict[str, Any]] = {}
-
-
 def _logz_table() -> dict[str, Any]:
-    """The log Z table, loaded once. A plain dict, not ``functools.lru_cache``: under
-    ``torch.compile`` Dynamo ignores an lru_cache and traces the loader (importlib), but
-    a dict lookup it traces as a constant."""
-    try:
-        return _LOGZ["table"]
-    except KeyError:
-        table = _LOGZ["table"] = _load_logz_table()
-        return table
+    """The log Z table, loaded when this module is imported (about 10 ms): under
+    ``torch.compile`` Dynamo cannot trace the loader (``importlib.resources``), so a loss
+    compiled before any eager call must find the table loaded; a module constant it
+    traces as a constant."""
+    return _LOGZ_TABLE
 
 
 def _load_logz_table() -> dict[str, Any]:
@@ -263,6 +257,9 @@ def _load_logz_table() -> dict[str, Any]:
     }
     table.update(n1=n1, cells=n, coeffs=np.ascontiguousarray(coeffs))
     return table
+
+
+_LOGZ_TABLE = _load_logz_table()
 
 
 _COEFFS_CACHE: dict[tuple[int, Any, Any], Any] = {}  # keyed by id(xp): see _index_dtype
