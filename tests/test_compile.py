@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import anyloss
-from anyloss._registry import spec
+from anyloss import _checker
 from tests.cases import EXTREME_IDS, Case, all_cases
 
 torch = pytest.importorskip("torch")
@@ -62,7 +62,7 @@ def _tiled(arrays: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], 
 def _objective(name: str, inputs: list[tuple[list[Any], dict[str, Any]]]) -> Any:
     """Sum over the cases of "mean" plus the "none" output weighted by fixed cotangents."""
     fn = getattr(anyloss, name)
-    wrt = spec(name).wrt
+    wrt = _checker.wrt(name)
 
     def objective(*leaves: Any) -> Any:
         total = 0
@@ -82,7 +82,7 @@ def _objective(name: str, inputs: list[tuple[list[Any], dict[str, Any]]]) -> Any
 def _leaves(name: str, inputs: list[tuple[list[Any], dict[str, Any]]]) -> list[Any]:
     out = []
     for args, kwargs in inputs:
-        for key in spec(name).wrt:
+        for key in _checker.wrt(name):
             x = args[key] if isinstance(key, int) else kwargs[key]
             out.append(x.detach().clone().requires_grad_(True))
     return out

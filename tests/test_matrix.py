@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from anyloss._check import finite_difference
-from anyloss._compat import frozen_stops
-from anyloss._tolerance import TOLERANCES, deviation
+from anyloss._checker.harness import finite_difference, frozen_stops
+from anyloss._checker.tolerance import TOLERANCES, deviation
 from tests._backends import Backend
 from tests._matrix import (
     check_array,

@@ -1,11 +1,11 @@
 """The registry: every public loss is registered here exactly once.
 
-``@loss(family, example=..., rules=...)`` records a loss function with its family, the
-rules its hyperparameters obey and an example-input generator (used by
-``anyloss check`` and as the default case of the test matrix). The decorator checks
-``reduction`` and the hyperparameters a caller passes before any array work, then calls
-the loss through ``_inputs.guarded_call`` (array arguments checked, half precision
-computed in float32).
+``@loss(rules=...)`` records a loss function with the rules its hyperparameters obey; its
+family is its module's (``FAMILY_OF_MODULE``). The decorator checks ``reduction`` and the
+hyperparameters a caller passes before any array work, then calls the loss through
+``_inputs.guarded_call`` (array arguments checked, half precision computed in float32).
+Example inputs and differentiable arguments, which only the checks use, live in
+``anyloss._checker``.
 """
 
 from __future__ import annotations
@@ -17,16 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import numpy as np
-
 from ._delegation import kernel
 from ._inputs import guarded_call
 from ._validation import Rule, check_reduction
 
-__all__ = ["Example", "Loss", "LossSpec", "available", "get", "loss", "spec"]
-
-Example = Callable[[np.random.Generator], tuple[tuple[Any, ...], dict[str, Any]]]
-"""``example(rng) -> (arrays, kwargs)``: float64/int64 NumPy inputs for a loss."""
+__all__ = ["Loss", "LossSpec", "available", "get", "loss", "spec"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Coupling = Callable[[Mapping[str, Any], int], bool]
@@ -40,10 +35,7 @@ class LossSpec:
     name: str
     family: str
     fn: Callable[..., Any]
-    example: Example
     rules: Mapping[str, Rule] = field(default_factory=dict)
-    wrt: tuple[int | str, ...] = (0,)
-    """Differentiable inputs: positions of array arguments, or names of array keywords."""
     scalars: tuple[str, ...] = ()
     """Positional arguments that may also be a Python number (all others must be arrays)."""
     coupled: bool | Coupling = False
@@ -76,14 +68,40 @@ _PREVALIDATED: dict[str, Callable[..., Any]] = {}
 them once, as the torch modules do at construction): array checks, half precision in
 float32, native kernel or portable body."""
 FAMILIES = ("regression", "classification", "segmentation", "detection", "embedding", "robust")
+FAMILY_OF_MODULE = {
+    "regression": "regression",
+    "binary": "classification",
+    "classification": "classification",
+    "multiclass": "classification",
+    "divergence": "classification",
+    "sequence": "classification",
+    "vocabulary": "classification",
+    "segmentation": "segmentation",
+    "segmentation_counts": "segmentation",
+    "detection": "detection",
+    "embedding": "embedding",
+    "metric_learning": "embedding",
+    "ranking": "embedding",
+    "robust": "robust",
+}
+"""The family of each module of losses (``anyloss.<module>``): one docs page per family."""
+
+
+def _family(fn: Callable[..., Any]) -> str:
+    """The family of ``fn``'s module; ``RuntimeError`` for a module the table lacks."""
+    module = fn.__module__.rsplit(".", 1)[-1]
+    try:
+        return FAMILY_OF_MODULE[module]
+    except KeyError:
+        raise RuntimeError(
+            f"loss {fn.__name__!r}: module {module!r} has no family in "
+            "anyloss._registry.FAMILY_OF_MODULE"
+        ) from None
 
 
 def loss(
-    family: str,
     *,
-    example: Example,
     rules: Mapping[str, Rule] | None = None,
-    wrt: tuple[int | str, ...] = (0,),
     scalars: tuple[str, ...] = (),
     coupled: bool | Coupling = False,
 ) -> Callable[[F], F]:
@@ -96,13 +114,9 @@ def loss(
 
     def decorate(fn: F) -> F:
         name = fn.__name__
-        if family not in FAMILIES:
-            raise RuntimeError(f"loss {name!r}: unknown family {family!r}")
         if name in _REGISTRY:
             raise RuntimeError(f"loss {name!r} is registered twice")
-        spec_ = LossSpec(
-            name, family, fn, example, dict(rules or {}), wrt, scalars=scalars, coupled=coupled
-        )
+        spec_ = LossSpec(name, _family(fn), fn, dict(rules or {}), scalars=scalars, coupled=coupled)
         body = _native_or_portable(name, fn)
 
         @functools.wraps(fn)

@@ -30,7 +30,6 @@ from ._classes import (
     _take_weight,
 )
 from ._compat import scalar_like
-from ._examples import arrays, integers, normal, simplex
 from ._namespace import Namespace, resolve
 from ._primitives import log_softmax, masked_logsumexp, nan_where, shifted_logsumexp, xlogy
 from ._reduction import reduce
@@ -181,12 +180,7 @@ def _setup(
 # --- losses -----------------------------------------------------------------------------
 
 
-_LOGITS_LABELS = arrays(normal(6, 5, scale=2.0), integers(6, high=5))
-
-
-@loss(
-    "classification", example=_LOGITS_LABELS, rules={**_CLASS_RULES, "label_smoothing": _SMOOTHING}
-)
+@loss(rules={**_CLASS_RULES, "label_smoothing": _SMOOTHING})
 def cross_entropy(
     logits: Array,
     target: Array,
@@ -302,11 +296,7 @@ def _cross_entropy_of_probabilities(
     return reduce(per_sample, reduction, xp)
 
 
-@loss(
-    "classification",
-    example=arrays(lambda r: normal(6, 5)(r) - 3.0, integers(6, high=5)),
-    rules=_CLASS_RULES,
-)
+@loss(rules=_CLASS_RULES)
 def nll(
     log_probs: Array,
     target: Array,
@@ -353,11 +343,7 @@ def nll(
     return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
 
 
-@loss(
-    "classification",
-    example=arrays(simplex(6, 5), simplex(6, 5)),
-    rules={"axis": integer, "eps": _open_interval(0.0, 0.5), "label_smoothing": _SMOOTHING},
-)
+@loss(rules={"axis": integer, "eps": _open_interval(0.0, 0.5), "label_smoothing": _SMOOTHING})
 def categorical_cross_entropy(
     probs: Array,
     target: Array,
@@ -409,11 +395,7 @@ def categorical_cross_entropy(
     return reduce(-xp.sum(xlogy(t, p, xp), axis=ax), reduction, xp)
 
 
-@loss(
-    "classification",
-    example=arrays(normal(6, 5, scale=2.0), integers(6, high=5)),
-    rules={**_CLASS_RULES, "gamma": at_least(0.0), "alpha": optional(at_least(0.0))},
-)
+@loss(rules={**_CLASS_RULES, "gamma": at_least(0.0), "alpha": optional(at_least(0.0))})
 def softmax_focal(
     logits: Array,
     target: Array,
@@ -507,11 +489,7 @@ def _focal_of_probabilities(
     return reduce(per_sample, reduction, xp)
 
 
-@loss(
-    "classification",
-    example=_LOGITS_LABELS,
-    rules={"axis": integer, "epsilon": at_least(-1.0), "label_smoothing": _SMOOTHING},
-)
+@loss(rules={"axis": integer, "epsilon": at_least(-1.0), "label_smoothing": _SMOOTHING})
 def poly1_cross_entropy(
     logits: Array,
     target: Array,

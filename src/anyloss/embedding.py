@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ._compat import scalar_like
-from ._examples import arrays, binary, integers, normal, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import KERAS_EPSILON, masked_logsumexp, relu, safe_sqrt
 from ._reduction import reduce
@@ -134,11 +133,7 @@ def _one_vector(hyperparameters: Any, ndim: int) -> bool:
     return ndim < 2
 
 
-@loss(
-    "embedding",
-    example=arrays(uniform(6, 5, high=2.0), binary(6, 5), margin=1.0),
-    rules={"margin": at_least(0.0)},
-)
+@loss(rules={"margin": at_least(0.0)})
 def contrastive(
     d: Array, target: Array, *, margin: float = 1.0, reduction: Reduction = "mean"
 ) -> Array:
@@ -174,15 +169,12 @@ def contrastive(
 
 
 @loss(
-    "embedding",
-    example=arrays(normal(6, 4, scale=0.5), normal(6, 4, scale=0.5), normal(6, 4, scale=0.5)),
     rules={
         "margin": at_least(0.0),
         "p": greater_than(0.0, finite=False),  # p = inf is the largest difference
         "eps": at_least(0.0),
         "swap": boolean,
     },
-    wrt=(0, 1, 2),
     coupled=_one_vector,
 )
 def triplet_margin(
@@ -269,10 +261,7 @@ def _distances(
 
 
 @loss(
-    "embedding",
-    example=arrays(normal(6, 4, scale=0.5), normal(6, 4, scale=0.5), normal(6, 4, scale=0.5)),
     rules={"distance": _distance_function, "margin": at_least(0.0), "swap": boolean},
-    wrt=(0, 1, 2),
     coupled=_one_vector,
 )
 def triplet_margin_with_distance(
@@ -357,13 +346,7 @@ def _pair_inputs(x1: Any, x2: Any, target: Any) -> tuple[Namespace, Any, Any, An
     return ns, ns.float(x1), ns.float(x2), ns.float(target)
 
 
-@loss(
-    "embedding",
-    example=arrays(normal(8, 5), normal(8, 5), signs(8)),
-    rules={"margin": in_interval(-1.0, 1.0)},
-    wrt=(0, 1),
-    coupled=_one_vector,
-)
+@loss(rules={"margin": in_interval(-1.0, 1.0)}, coupled=_one_vector)
 def cosine_embedding(
     x1: Array, x2: Array, target: Array, *, margin: float = 0.0, reduction: Reduction = "mean"
 ) -> Array:
@@ -412,12 +395,7 @@ def cosine_embedding(
     return reduce(out, reduction, xp)
 
 
-@loss(
-    "embedding",
-    example=arrays(normal(12), normal(12), signs(12)),
-    rules={"margin": _ANY_REAL},
-    wrt=(0, 1),
-)
+@loss(rules={"margin": _ANY_REAL})
 def margin_ranking(
     x1: Array, x2: Array, target: Array, *, margin: float = 0.0, reduction: Reduction = "mean"
 ) -> Array:
@@ -449,11 +427,7 @@ def margin_ranking(
     return reduce(relu(-y * (a - b) + margin, xp), reduction, xp)
 
 
-@loss(
-    "embedding",
-    example=arrays(uniform(6, 5, high=2.0), signs(6, 5)),
-    rules={"margin": at_least(0.0)},
-)
+@loss(rules={"margin": at_least(0.0)})
 def hinge_embedding(
     distances: Array, target: Array, *, margin: float = 1.0, reduction: Reduction = "mean"
 ) -> Array:
@@ -487,7 +461,7 @@ def hinge_embedding(
     return reduce(out, reduction, xp)
 
 
-@loss("embedding", example=arrays(normal(6, 5), normal(6, 5)), rules={"axis": integer})
+@loss(rules={"axis": integer})
 def cosine_similarity(
     pred: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
 ) -> Array:
@@ -542,8 +516,6 @@ def _masked_rows_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
 
 
 @loss(
-    "embedding",
-    example=arrays(normal(8, 4), integers(8, high=3), temperature=0.5),
     rules={"temperature": greater_than(0.0)},
     coupled=True,  # every embedding is a negative of every other
 )

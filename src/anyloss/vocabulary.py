@@ -14,11 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ._classes import _labels
 from ._compat import custom_gradient, device_of
-from ._examples import arrays, integers, normal
 from ._namespace import Namespace, resolve
 from ._primitives import max_along, nan_where
 from ._registry import loss
@@ -192,15 +189,7 @@ def _check_shapes(hidden: Any, weight: Any, target: Any, bias: Any, ns: Namespac
         )
 
 
-def _example(rng: np.random.Generator) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Six tokens, four features, a vocabulary of eleven, a bias."""
-    made, _ = arrays(normal(6, 4), normal(11, 4), integers(6, high=11))(rng)
-    return made, {"bias": normal(11, scale=0.5)(rng)}
-
-
 @loss(
-    "classification",
-    example=_example,
     rules={
         "bias": optional(_array),
         "ignore_index": optional(integer),
@@ -209,7 +198,6 @@ def _example(rng: np.random.Generator) -> tuple[tuple[Any, ...], dict[str, Any]]
         "softcap": optional(greater_than(0.0)),
         "chunk_size": optional(_positive_integer),
     },
-    wrt=(0, 1, "bias"),
 )
 def linear_cross_entropy(
     hidden: Array,
