@@ -61,13 +61,14 @@ def test_value(case: Case, backend: Backend, dtype: str) -> None:
 def test_half_precision(case: Case, half_backend: Backend) -> None:
     """float16 and bfloat16 (torch, jax): finite and within the half-precision tolerance.
 
-    Every case on torch; on jax (a compile per case, and half precision is computed in
-    float32 by the one call path) each loss's default and extreme-input cases.
+    Every case on torch; where a case costs a compile (jax; half precision is computed in
+    float32 by the one call path anyway) each loss's default and extreme-input cases
+    (``Backend.half_on_every_case``).
     """
     if not case.half:
         pytest.skip(f"{case.name}: its inputs overflow half precision")
-    if half_backend.name == "jax" and case not in REPRESENTATIVE:
-        pytest.skip("jax half precision runs on the default and extreme-input cases")
+    if not half_backend.half_on_every_case and case not in REPRESENTATIVE:
+        pytest.skip(f"{half_backend} half precision runs on the default and extreme-input cases")
     for dtype in half_backend.half_dtypes:
         _check_reductions(case, half_backend, dtype, ("mean", "none"), finite=False)
 

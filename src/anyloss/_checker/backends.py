@@ -27,6 +27,9 @@ class Backend:
     module: str = ""
     autograd: bool = False
     half_dtypes: tuple[str, ...] = ()
+    half_on_every_case: bool = True
+    """Whether the matrix runs every case in half precision, or (False: a compile per
+    case) each loss's default and extreme-input cases only."""
 
     def __init__(self) -> None:
         self.lib = importlib.import_module(self.module)
@@ -116,6 +119,7 @@ class TorchCudaBackend(TorchBackend):
 class JaxBackend(Backend):
     name, module, autograd = "jax", "jax", True
     half_dtypes = ("float16", "bfloat16")
+    half_on_every_case = False  # each case compiles (jit), for float16 and bfloat16 each
 
     def __init__(self) -> None:
         super().__init__()
