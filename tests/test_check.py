@@ -146,3 +146,24 @@ def test_get_suggests_close_names() -> None:
         anyloss.get("crossentropy")
     with pytest.raises(KeyError, match="available: mse, mae"):
         anyloss.get("zzzz")
+
+
+def test_one_backend_list_for_nox_tests_and_check() -> None:
+    """``noxfile.BACKENDS`` (read as text: nox runs without anyloss installed), the
+    checker's ``CPU_BACKENDS`` (``anyloss check``, the test matrix) and the libraries
+    ``anyloss list`` names are the same backends."""
+    import ast
+    from pathlib import Path
+
+    from anyloss.__main__ import ARRAY_LIBRARIES
+
+    tree = ast.parse((Path(__file__).parents[1] / "noxfile.py").read_text())
+    nox = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "BACKENDS"
+    )
+    assert isinstance(nox, ast.Dict)
+    assert tuple(ast.literal_eval(k) for k in nox.keys if k is not None) == _backends.CPU_BACKENDS
+    modules = {b.module.split(".")[0] for b in _backends.BACKENDS.values()}
+    assert set(ARRAY_LIBRARIES.values()) == modules
