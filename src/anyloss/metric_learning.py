@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._classes import _gather, _is_index_target, _labels
+from ._classes import _gather, _index_cross_entropy, _is_index_target, _labels
 from ._namespace import Namespace, resolve
 from ._primitives import nan_where, relu, safe_sqrt, shifted_logsumexp, softplus
 from ._reduction import reduce
@@ -32,7 +32,6 @@ from ._validation import (
     swapped_hint,
     value_span,
 )
-from .classification import _index_cross_entropy
 from .embedding import _check_target_shape, _masked_rows_logsumexp, _pair_masks, _unit
 
 __all__ = ["arcface", "circle", "clip_contrastive", "cosface", "supcon"]

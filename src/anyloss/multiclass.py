@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._classes import _gather, _labels
+from ._classes import _gather, _labels, _setup
 from ._compat import cumulative_sum, device_of, index_dtype, stop_gradient
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, relu
@@ -24,14 +24,13 @@ from ._types import Array, Reduction
 from ._validation import (
     check_axis,
     check_in_range,
+    check_one_of,
     check_same_shape,
     greater_than,
     in_interval,
     integer,
     swapped_hint,
 )
-from .classification import _setup
-from .embedding import _check_values
 
 __all__ = [
     "generalized_cross_entropy",
@@ -311,7 +310,7 @@ def perceptron(scores: Array, target: Array, *, reduction: Reduction = "mean") -
     """
     ns, (s, y) = resolve_floats(scores, target, names=("scores", "target"))
     xp = ns.xp
-    _check_values(y, (-1.0, 1.0), "target", xp)
+    check_one_of(y, (-1.0, 1.0), "target", xp)
     return reduce(relu(-y * s, xp), reduction, xp)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ._classes import _soft_cross_entropy
 from ._namespace import resolve
 from ._primitives import safe_div, shifted_logsumexp
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
 from ._validation import HyperparameterTypeError, check_axis, check_same_shape, integer, is_eager
-from .classification import _soft_cross_entropy
 
 __all__ = ["ranking_softmax"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ._compat import scalar_like
 from ._namespace import resolve, resolve_floats
-from ._primitives import KERAS_EPSILON, clamp_min, softplus
+from ._primitives import KERAS_EPSILON, SERIES_RADIUS, bregman_terms, clamp_min, log_ratio, softplus
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
@@ -26,7 +26,6 @@ from ._validation import (
     in_interval,
     is_eager,
 )
-from .divergence import _SERIES_RADIUS, _bregman_terms, _log_ratio
 
 __all__ = [
     "gaussian_nll",
@@ -367,8 +366,8 @@ def _tweedie_general(p: Any, t: Any, power: float, xp: Any) -> Any:
     """
     a, b = 1 - power, 2 - power
     positive = t > 0
-    gap = _log_ratio(t, p, xp)  # 0 where t == 0
-    near = xp.abs(gap) * max(1.0, abs(b)) <= _SERIES_RADIUS
+    gap = log_ratio(t, p, xp)  # 0 where t == 0
+    near = xp.abs(gap) * max(1.0, abs(b)) <= SERIES_RADIUS
     g_near = xp.where(near, gap, xp.zeros_like(gap))
     g_far = xp.where(near, xp.ones_like(gap), gap)
     if power <= 1.5:
@@ -424,9 +423,9 @@ def tweedie_deviance(
     if power == 0:
         out = xp.square(t - p)
     elif power == 1:  # 2 × the generalized KL term of t from p
-        out = 2 * _bregman_terms(p, t, _log_ratio(t, p, xp), xp)
+        out = 2 * bregman_terms(p, t, log_ratio(t, p, xp), xp)
     elif power == 2:  # the same term of 1 from t/p: log(p/t) + t/p - 1
-        out = 2 * _bregman_terms(t / p, xp.ones_like(p), _log_ratio(p, t, xp), xp)
+        out = 2 * bregman_terms(t / p, xp.ones_like(p), log_ratio(p, t, xp), xp)
     else:
         out = _tweedie_general(p, t, power, xp)
     return reduce(out, reduction, xp)

@@ -23,13 +23,13 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from ._classes import _along, _index_cross_entropy, _labels, _setup
 from ._namespace import Namespace
 from ._primitives import nan_where, safe_div, safe_sqrt, shifted_logsumexp
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
 from ._validation import at_least, boolean, integer
-from .classification import _along, _index_cross_entropy, _labels, _setup
 from .segmentation import _axes, _overlap_input, _reduce_scores, _sum
 
 __all__ = ["dice_ce", "mcc", "softmax_dice"]

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ._classes import _labels
+from ._classes import _SMOOTHING, _labels, _weighted_reduce
 from ._compat import custom_gradient, device_of
 from ._namespace import Namespace, resolve
 from ._primitives import max_along, nan_where
@@ -26,9 +26,9 @@ from ._validation import (
     fmt_shape,
     greater_than,
     integer,
+    is_zero,
     optional,
 )
-from .classification import _SMOOTHING, _is_zero, _weighted_reduce
 
 __all__ = ["linear_cross_entropy"]
 
@@ -116,16 +116,16 @@ def _forward(
         m = new_m
         mine = xp.sum(xp.where(_is_label(labels, lo, hi, xp), x, xp.zeros_like(x)), axis=1)
         picked = mine if picked is None else picked + mine
-        if not _is_zero(head.label_smoothing):
+        if not is_zero(head.label_smoothing):
             row = xp.sum(x, axis=1)
             total = row if total is None else total + row
     log_s = xp.log(s)
     eps = head.label_smoothing
     per_token = log_s - (1 - eps) * (picked - m)
-    if not _is_zero(eps):
+    if not is_zero(eps):
         per_token = per_token - eps * (total / head.vocab - m)
     lse = log_s + m
-    if not _is_zero(head.z_loss):
+    if not is_zero(head.z_loss):
         per_token = per_token + head.z_loss * lse**2
     if keep is not None:
         per_token = xp.where(keep, per_token, xp.zeros_like(per_token))
@@ -144,14 +144,14 @@ def _backward(
     (lse,) = saved
     xp, eps = head.xp, head.label_smoothing
     scale = g if keep is None else xp.where(keep, g, xp.zeros_like(g))
-    soft = scale * (1 + 2 * head.z_loss * lse) if not _is_zero(head.z_loss) else scale
+    soft = scale * (1 + 2 * head.z_loss * lse) if not is_zero(head.z_loss) else scale
     soft, lse, scale = (xp.expand_dims(a, axis=1) for a in (soft, lse, scale))
     dh, dw, db = None, [], []
     for lo, hi in head.chunks:
         x = _chunk_logits(h, w, b, lo, hi, head)
         d = xp.exp(x - lse) * soft
         d = xp.where(_is_label(labels, lo, hi, xp), d - (1 - eps) * scale, d)
-        if not _is_zero(eps):
+        if not is_zero(eps):
             d = d - (eps / head.vocab) * scale
         if head.softcap is not None:
             d = d * (1 - (x / head.softcap) ** 2)
