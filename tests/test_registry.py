@@ -38,6 +38,17 @@ def test_every_registered_loss_has_an_example_and_every_example_a_loss() -> None
         assert set(kwargs) <= set(params), name
 
 
+def test_label_arguments_are_integer_in_the_examples() -> None:
+    """``LossSpec.labels`` (what ``anyloss.keras`` casts back to integers) name integer
+    arrays, and ``multilabel_margin``'s same-shape label lists are among them."""
+    for name in anyloss.available():
+        arrays, _ = _checker.example(name)(np.random.default_rng(0))
+        for position in spec(name).labels:
+            assert np.issubdtype(np.asarray(arrays[position]).dtype, np.integer), name
+    assert spec("multilabel_margin").labels == (1,)
+    assert spec("cross_entropy").labels == ()  # class indices or probabilities
+
+
 def test_family_comes_from_the_module() -> None:
     assert set(FAMILY_OF_MODULE.values()) == set(FAMILIES)
     for name in anyloss.available():

@@ -38,6 +38,9 @@ class LossSpec:
     rules: Mapping[str, Rule] = field(default_factory=dict)
     scalars: tuple[str, ...] = ()
     """Positional arguments that may also be a Python number (all others must be arrays)."""
+    labels: tuple[int, ...] = ()
+    """Positions of the array arguments that hold integer class labels in every call (never
+    probabilities): ``anyloss.keras`` casts Keras's float ``y_true`` back for them."""
     coupled: bool | Coupling = False
     """Whether the loss at one index of axis 0 depends on other indices of axis 0:
     ``coupled(hyperparameters, ndim)`` (defaults filled in, ``ndim`` of the first input).
@@ -104,9 +107,11 @@ def loss(
     rules: Mapping[str, Rule] | None = None,
     scalars: tuple[str, ...] = (),
     coupled: bool | Coupling = False,
+    labels: tuple[int, ...] = (),
 ) -> Callable[[F], F]:
     """Register a public loss and validate its hyperparameters on every call.
 
+    ``labels`` are the positions of the arguments that always hold integer class labels.
     ``coupled`` marks a loss whose per-sample values depend on the rest of the batch
     (``True``, or a predicate of the hyperparameters and the input's ``ndim``); see
     :func:`anyloss.shardable`.
@@ -116,7 +121,9 @@ def loss(
         name = fn.__name__
         if name in _REGISTRY:
             raise RuntimeError(f"loss {name!r} is registered twice")
-        spec_ = LossSpec(name, _family(fn), fn, dict(rules or {}), scalars=scalars, coupled=coupled)
+        spec_ = LossSpec(
+            name, _family(fn), fn, dict(rules or {}), scalars, coupled=coupled, labels=labels
+        )
         body = _native_or_portable(name, fn)
 
         @functools.wraps(fn)

@@ -458,6 +458,7 @@ def categorical_hinge(
 
 
 @loss(
+    labels=(1,),
     rules={
         "axis": integer,
         "p": one_of(1, 2),

@@ -235,7 +235,7 @@ def _cross_entropy_of_probabilities(
     return reduce(per_sample, reduction, xp)
 
 
-@loss(rules=_CLASS_RULES)
+@loss(labels=(1,), rules=_CLASS_RULES)
 def nll(
     log_probs: Array,
     target: Array,

@@ -503,6 +503,7 @@ def _masked_rows_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
 
 
 @loss(
+    labels=(1,),
     rules={"temperature": greater_than(0.0)},
     coupled=True,  # every embedding is a negative of every other
 )

@@ -115,7 +115,7 @@ def _dots(a: Any, b: Any, xp: Any) -> Any:
 # --- losses --------------------------------------------------------------------------------
 
 
-@loss(rules={**_MARGIN_RULES, "margin": in_interval(0.0, math.pi)})
+@loss(labels=(1,), rules={**_MARGIN_RULES, "margin": in_interval(0.0, math.pi)})
 def arcface(
     cosine: Array,
     target: Array,
@@ -171,7 +171,7 @@ def arcface(
     return _margin_softmax(cosine, target, axis, scale, widened, reduction)
 
 
-@loss(rules={**_MARGIN_RULES, "margin": at_least(0.0)})
+@loss(labels=(1,), rules={**_MARGIN_RULES, "margin": at_least(0.0)})
 def cosface(
     cosine: Array,
     target: Array,
@@ -217,6 +217,7 @@ def cosface(
 
 
 @loss(
+    labels=(1,),
     rules={"temperature": greater_than(0.0)},
     coupled=True,  # every embedding is in every other's softmax
 )
@@ -270,6 +271,7 @@ def supcon(
 
 
 @loss(
+    labels=(1,),
     rules={
         "gamma": greater_than(0.0),
         "margin": in_interval(-math.inf, math.inf),

@@ -87,7 +87,7 @@ def _class_axis_values(num_classes: int, ndim: int, axis: int, xp: Any, like: An
     return xp.reshape(xp.arange(num_classes, device=device_of(like)), tuple(shape))
 
 
-@loss(rules={"axis": integer})
+@loss(labels=(1,), rules={"axis": integer})
 def multilabel_margin(
     scores: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
 ) -> Array:
@@ -239,7 +239,7 @@ def _sparsemax_threshold(z: Any, xp: Any, *, axis: int) -> Any:
     return (mass - 1) / size
 
 
-@loss(rules={"axis": integer})
+@loss(labels=(1,), rules={"axis": integer})
 def sparsemax(
     logits: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
 ) -> Array:
@@ -314,7 +314,7 @@ def perceptron(scores: Array, target: Array, *, reduction: Reduction = "mean") -
     return reduce(relu(-y * s, xp), reduction, xp)
 
 
-@loss(rules={"axis": integer})
+@loss(labels=(1,), rules={"axis": integer})
 def multiclass_perceptron(
     scores: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
 ) -> Array:

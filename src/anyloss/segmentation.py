@@ -485,6 +485,7 @@ def lovasz_hinge(
 
 
 @loss(
+    labels=(1,),
     rules={"axis": integer},
     coupled=True,  # one sort per class over every pixel of the batch
 )

@@ -126,7 +126,7 @@ def _check_classes(s: _Softmax, include_background: bool) -> None:
         )
 
 
-@loss(rules=_DICE_RULES)
+@loss(labels=(1,), rules=_DICE_RULES)
 def softmax_dice(
     logits: Array,
     target: Array,
@@ -182,7 +182,7 @@ def softmax_dice(
     return reduce(_dice_per_sample(s, smooth, include_background), reduction, s.ns.xp)
 
 
-@loss(rules={**_DICE_RULES, "lambda_dice": at_least(0.0), "lambda_ce": at_least(0.0)})
+@loss(labels=(1,), rules={**_DICE_RULES, "lambda_dice": at_least(0.0), "lambda_ce": at_least(0.0)})
 def dice_ce(
     logits: Array,
     target: Array,

@@ -209,7 +209,7 @@ def reduce_sequences(per_sequence: Any, target_lengths: Any, reduction: Any, xp:
 # --- the loss -----------------------------------------------------------------------------
 
 
-@loss(rules={"blank": _blank_rule, "zero_infinity": boolean})
+@loss(labels=(1,), rules={"blank": _blank_rule, "zero_infinity": boolean})
 def ctc(
     logits: Array,
     targets: Array,

@@ -190,6 +190,7 @@ def _check_shapes(hidden: Any, weight: Any, target: Any, bias: Any, ns: Namespac
 
 
 @loss(
+    labels=(2,),
     rules={
         "bias": optional(_array),
         "ignore_index": optional(integer),
