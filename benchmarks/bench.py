@@ -74,7 +74,7 @@ ROOT = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 import anyloss  # noqa: E402
-from anyloss._registry import spec  # noqa: E402
+from anyloss import _checker  # noqa: E402
 from benchmarks.natives import JAX, MONAI, NUMPY, TORCH, Native  # noqa: E402
 
 LARGE_ELEMENTS = 2**18
@@ -103,7 +103,7 @@ class Row:
 
 def example(name: str, size: str) -> tuple[list[Any], dict[str, Any]]:
     """float32/int64 NumPy inputs: the registry example, its rows repeated when large."""
-    arrays, kwargs = spec(name).example(np.random.default_rng(0))
+    arrays, kwargs = _checker.example(name)(np.random.default_rng(0))
     first = arrays[0]
     n = first.shape[0] if first.ndim else 1
     reps = 1

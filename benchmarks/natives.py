@@ -1,7 +1,7 @@
 """What anyloss is compared with: each framework's own loss, or the textbook formula.
 
 ``TORCH[name]``, ``JAX[name]`` and ``NUMPY[name]`` take the loss's example arrays (as
-``anyloss.spec(name).example`` makes them, converted to the backend) and its keywords,
+``anyloss._checker.example(name)`` makes them, converted to the backend) and its keywords,
 and return the "mean" loss. A loss missing from a table has no native counterpart there;
 the benchmark reports anyloss alone for it (never a made-up comparison).
 

@@ -4,7 +4,7 @@
 torch-cuda) selects them. A backend that is named but cannot be imported (or has no
 GPU) is an error, never a silent skip. Unset, every importable CPU backend runs, plus
 the GPU ones when a GPU is present. The adapters themselves live in
-``anyloss._backends`` (shared with ``anyloss check``).
+``anyloss._checker.backends`` (shared with ``anyloss check``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ os.environ.setdefault("JAX_ENABLE_X64", "1")  # before jax makes any array
 # several test processes share one GPU: jax must not grab 75% of it up front
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
-from anyloss._backends import (
+from anyloss._checker.backends import (
     BACKENDS,
     CPU_BACKENDS,
     GPU_BACKENDS,

@@ -1,7 +1,7 @@
 """Helpers of the test matrix: a Case as backend inputs, result checks, paths.
 
 The conversion, the substitution of differentiable inputs and the gradient objective are
-``anyloss check``'s own (``anyloss._check``), re-exported here for the tests.
+``anyloss check``'s own (``anyloss._checker.harness``), re-exported here for the tests.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import array_api_compat
 import numpy as np
 
 import anyloss
-from anyloss._check import convert, pick, substitute, weighted_objective
+from anyloss._checker import wrt
+from anyloss._checker.harness import convert, pick, substitute, weighted_objective
 from anyloss._delegation import delegated
-from anyloss._registry import spec
 from anyloss._settings import portable
 from tests._backends import Backend
 from tests.cases import Case
@@ -88,7 +88,7 @@ def wrt_of(case: Case) -> tuple[int | str, ...]:
     """The loss's ``wrt`` inputs that the case has (an optional array keyword it leaves out,
     as ``linear_cross_entropy``'s ``bias``, is not differentiated)."""
     _, kwargs = case.inputs()
-    return tuple(w for w in spec(case.loss).wrt if isinstance(w, int) or w in kwargs)
+    return tuple(w for w in wrt(case.loss) if isinstance(w, int) or w in kwargs)
 
 
 def loss_fn(case: Case) -> Callable[..., Any]:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import anyloss
-from anyloss._tolerance import TOLERANCES, deviation
+from anyloss._checker.tolerance import TOLERANCES, deviation
 from tests.cases import Case, all_cases
 
 keras = pytest.importorskip("keras")

@@ -9,7 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from anyloss import _check, _registry
+from anyloss import _registry
+from anyloss._checker import backends as _backends
+from anyloss._checker import check as _check
 
 
 def test_check_prints_table_and_passes_on_numpy() -> None:
@@ -31,9 +33,7 @@ def test_check_fails_when_a_backend_disagrees(monkeypatch: pytest.MonkeyPatch) -
         out = good(pred, target, reduction=reduction)
         return out * 1.001 if out.dtype == np.float32 else out
 
-    monkeypatch.setitem(
-        _registry._REGISTRY, "mse", _registry.LossSpec("mse", spec.family, skewed, spec.example)
-    )
+    monkeypatch.setitem(_registry._REGISTRY, "mse", _registry.LossSpec("mse", spec.family, skewed))
     out = io.StringIO()
     assert _check.run(["numpy"], ["mse"], out=out) == 1
     assert "!" in out.getvalue()
@@ -63,8 +63,6 @@ class _Absent:
 def test_backend_asked_for_but_missing_is_exit_2_saying_why(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from anyloss import _backends
-
     monkeypatch.setitem(_backends.BACKENDS, "torch", _Absent)
     assert _check.main(["--backend", "numpy", "--backend", "torch", "--loss", "mae"]) == 2
     captured = capsys.readouterr()
@@ -77,8 +75,6 @@ def test_default_run_shows_only_found_backends(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Not asked for: a missing CPU backend is named under the table, a GPU one not at all."""
-    from anyloss import _backends
-
     monkeypatch.setattr(_backends, "CPU_BACKENDS", ("numpy", "strict"))
     for name in ("strict", "cupy", "torch-cuda"):
         monkeypatch.setitem(_backends.BACKENDS, name, _Absent)
@@ -92,7 +88,7 @@ def test_default_run_shows_only_found_backends(
 
 
 def test_table_explains_its_columns_and_tolerances() -> None:
-    from anyloss._tolerance import TOLERANCES
+    from anyloss._checker.tolerance import TOLERANCES
 
     out = io.StringIO()
     _check.run(["numpy"], ["mae"], out=out)
@@ -150,3 +146,24 @@ def test_get_suggests_close_names() -> None:
         anyloss.get("crossentropy")
     with pytest.raises(KeyError, match="available: mse, mae"):
         anyloss.get("zzzz")
+
+
+def test_one_backend_list_for_nox_tests_and_check() -> None:
+    """``noxfile.BACKENDS`` (read as text: nox runs without anyloss installed), the
+    checker's ``CPU_BACKENDS`` (``anyloss check``, the test matrix) and the libraries
+    ``anyloss list`` names are the same backends."""
+    import ast
+    from pathlib import Path
+
+    from anyloss.__main__ import ARRAY_LIBRARIES
+
+    tree = ast.parse((Path(__file__).parents[1] / "noxfile.py").read_text())
+    nox = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "BACKENDS"
+    )
+    assert isinstance(nox, ast.Dict)
+    assert tuple(ast.literal_eval(k) for k in nox.keys if k is not None) == _backends.CPU_BACKENDS
+    modules = {b.module.split(".")[0] for b in _backends.BACKENDS.values()}
+    assert set(ARRAY_LIBRARIES.values()) == modules

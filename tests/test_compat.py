@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anyloss._check import finite_difference
-from anyloss._compat import chunk_loop, frozen_stops, stop_gradient, take_along_axis
+from anyloss._checker.harness import finite_difference, frozen_stops
+from anyloss._compat import chunk_loop, stop_gradient, take_along_axis
 from anyloss._namespace import resolve
 from tests._backends import Backend
 

@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 
 import anyloss
-from anyloss._registry import spec
+from anyloss import _checker
 from tests.cases import EXTREME_IDS, Case, all_cases
 
 torch = pytest.importorskip("torch")
@@ -78,7 +78,7 @@ def _objective(name: str, inputs: list[tuple[list[Any], dict[str, Any]]]) -> Any
     relative error of 1e-4 in float32 whatever the summation order (``general_robust``'s
     ``scale``: terms of total magnitude 800 summing to 0.06)."""
     fn = getattr(anyloss, name)
-    wrt = spec(name).wrt
+    wrt = _checker.wrt(name)
 
     def objective(*leaves: Any) -> Any:
         total = 0
@@ -98,7 +98,7 @@ def _objective(name: str, inputs: list[tuple[list[Any], dict[str, Any]]]) -> Any
 def _leaves(name: str, inputs: list[tuple[list[Any], dict[str, Any]]]) -> list[Any]:
     out = []
     for args, kwargs in inputs:
-        for key in spec(name).wrt:
+        for key in _checker.wrt(name):
             x = args[key] if isinstance(key, int) else kwargs[key]
             out.append(x.detach().clone().requires_grad_(True))
     return out
@@ -112,7 +112,9 @@ def _summation_bounds(
     broadcast to the loss's elementwise output, or that the loss takes only unexpanded,
     as ``clip_contrastive``'s 0-d ``temperature``)."""
     fn = getattr(anyloss, name)
-    shapes = [tuple(fn(*a, reduction="none", **k).shape) for a, k in inputs for _ in spec(name).wrt]
+    shapes = [
+        tuple(fn(*a, reduction="none", **k).shape) for a, k in inputs for _ in _checker.wrt(name)
+    ]
     bounds = []
     for i, (leaf, shape) in enumerate(zip(leaves, shapes, strict=True)):
         try:

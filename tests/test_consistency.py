@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anyloss._tolerance import TOLERANCES, deviation
+from anyloss._checker.tolerance import TOLERANCES, deviation
 from tests._backends import Backend, selected_backends
 from tests._matrix import loss_fn, materialize, pick, weighted_objective, wrt_of
 from tests.cases import Case, representative_cases

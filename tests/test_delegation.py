@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 
 import anyloss
-from anyloss import _delegation
-from anyloss._registry import spec
+from anyloss import _checker, _delegation
 
 torch = pytest.importorskip("torch")
 
@@ -25,7 +24,7 @@ KERNELS = sorted(name for name, backend in _delegation._KERNELS if backend == "t
 
 
 def _example(name: str, dtype: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    arrays, kwargs = spec(name).example(np.random.default_rng(0))
+    arrays, kwargs = _checker.example(name)(np.random.default_rng(0))
 
     def convert(a: Any) -> Any:
         if not isinstance(a, np.ndarray):

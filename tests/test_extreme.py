@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import anyloss
-from anyloss._registry import spec
+from anyloss import _checker
 from tests._backends import Backend
 from tests._matrix import convert
 
@@ -24,7 +24,7 @@ NAMES = anyloss.available()
 
 
 def _example(name: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    return spec(name).example(np.random.default_rng(0))
+    return _checker.example(name)(np.random.default_rng(0))
 
 
 def _empty_batch(name: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -59,7 +59,7 @@ def test_empty_batch(name: str, backend: Backend) -> None:
 def test_nan_in_gives_nan_out(name: str, backend: Backend) -> None:
     arrays, kwargs = _example(name)
     kw = {k: convert(backend, v, "float64") for k, v in kwargs.items()}
-    for i in (w for w in spec(name).wrt if isinstance(w, int)):
+    for i in (w for w in _checker.wrt(name) if isinstance(w, int)):
         bad = list(arrays)
         bad[i] = np.full(arrays[i].shape, np.nan)
         args = tuple(convert(backend, a, "float64") for a in bad)

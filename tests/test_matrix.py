@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from anyloss._check import finite_difference
-from anyloss._compat import frozen_stops
-from anyloss._tolerance import TOLERANCES, deviation
+from anyloss._checker.harness import finite_difference, frozen_stops
+from anyloss._checker.tolerance import TOLERANCES, deviation
 from tests._backends import Backend
 from tests._matrix import (
     check_array,
@@ -53,14 +52,15 @@ def test_value(case: Case, backend: Backend, dtype: str) -> None:
 
     On jax the reductions run in one ``jax.jit`` (eager jax compiles op by op, which is
     slower; eager jax is covered by ``test_jit_equals_eager``). A jit compile per case and
-    dtype is most of the jax session's time: on jax every case runs in float64 and each
-    loss's default and extreme-input cases in float32 (every case runs in float32 on the
-    other backends).
+    dtype is most of the jax session's time: there every case runs in float64 and each
+    loss's default and extreme-input cases in float32
+    (``Backend.low_precision_on_every_case``; every case on the other backends).
     """
     if dtype not in case.dtypes:
         pytest.skip(f"{case.name} is defined for {case.dtypes} only")
-    if backend.name == "jax" and dtype == "float32" and case not in REPRESENTATIVE:
-        pytest.skip("jax float32 runs on the default and extreme-input cases")
+    every_case = dtype == "float64" or backend.low_precision_on_every_case
+    if not every_case and case not in REPRESENTATIVE:
+        pytest.skip(f"{backend} float32 runs on the default and extreme-input cases")
     _check_reductions(case, backend, dtype, case.reductions)
 
 
@@ -68,13 +68,14 @@ def test_value(case: Case, backend: Backend, dtype: str) -> None:
 def test_half_precision(case: Case, half_backend: Backend) -> None:
     """float16 and bfloat16 (torch, jax): finite and within the half-precision tolerance.
 
-    Every case on torch; on jax (a compile per case, and half precision is computed in
-    float32 by the one call path) each loss's default and extreme-input cases.
+    Every case on torch; where a case costs a compile (jax; half precision is computed in
+    float32 by the one call path anyway) each loss's default and extreme-input cases
+    (``Backend.low_precision_on_every_case``).
     """
     if not case.half:
         pytest.skip(f"{case.name}: its inputs overflow half precision")
-    if half_backend.name == "jax" and case not in REPRESENTATIVE:
-        pytest.skip("jax half precision runs on the default and extreme-input cases")
+    if not half_backend.low_precision_on_every_case and case not in REPRESENTATIVE:
+        pytest.skip(f"{half_backend} half precision runs on the default and extreme-input cases")
     for dtype in half_backend.half_dtypes:
         _check_reductions(case, half_backend, dtype, ("mean", "none"), finite=False)
 

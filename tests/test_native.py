@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from anyloss._tolerance import TOLERANCES, deviation
+from anyloss._checker.tolerance import TOLERANCES, deviation
 from tests._matrix import loss_fn
 from tests.cases import Case, Native, all_cases
 

@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 
 import anyloss
+from anyloss import _checker
 from anyloss._delegation import delegated
-from anyloss._registry import spec
 
 torch = pytest.importorskip("torch")
 
 
 def _meta_example(name: str) -> tuple[list[Any], dict[str, Any]]:
-    arrays, kwargs = spec(name).example(np.random.default_rng(0))
+    arrays, kwargs = _checker.example(name)(np.random.default_rng(0))
 
     def meta(a: Any) -> Any:
         return torch.from_numpy(a).to("meta") if isinstance(a, np.ndarray) else a
@@ -35,7 +35,7 @@ def _meta_example(name: str) -> tuple[list[Any], dict[str, Any]]:
 def _differentiable(args: list[Any], kwargs: dict[str, Any], name: str) -> list[Any]:
     """The loss's ``wrt`` inputs, made leaves that require grad (in place in args/kwargs)."""
     leaves = []
-    for key in spec(name).wrt:
+    for key in _checker.wrt(name):
         holder: Any = args if isinstance(key, int) else kwargs
         leaf = holder[key].detach().requires_grad_(True)
         holder[key] = leaf

@@ -37,8 +37,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import anyloss
+from anyloss import _checker
+from anyloss._checker.tolerance import deviation
 from anyloss._registry import spec
-from anyloss._tolerance import deviation
 from tests._backends import Backend
 from tests.cases import Case, all_cases
 
@@ -99,7 +100,7 @@ def _candidates(name: str, key: str, default: Any) -> list[Any]:
 @st.composite
 def _inputs(draw: Any, name: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
     seed = draw(st.integers(0, 2**16))
-    arrays, kwargs = spec(name).example(np.random.default_rng(seed))
+    arrays, kwargs = _checker.example(name)(np.random.default_rng(seed))
     n = arrays[0].shape[0] if arrays[0].ndim else 0
     # the first entry of each list is what hypothesis tries first: make it a hard case
     rows = draw(st.sampled_from(list(dict.fromkeys([n, 0, 1, 2])))) if n else None
@@ -214,7 +215,7 @@ def _reference_is_finite(name: str, arrays: Any, kwargs: Any) -> bool:
 
 def _gradient(backend: Backend, name: str, arrays: Any, kwargs: Any, dtype: str) -> list[Any]:
     """Gradient of the "mean" loss w.r.t. the loss's differentiable arguments (eager)."""
-    wrt = spec(name).wrt
+    wrt = _checker.wrt(name)
     args = [_on(backend, a, dtype) for a in arrays]
     kw = {k: _on(backend, v, dtype) for k, v in kwargs.items()}
     leaves = [args[w] if isinstance(w, int) else kw[w] for w in wrt]
@@ -307,6 +308,6 @@ def test_the_drawn_kinds_cover_every_loss() -> None:
     """Every loss has a reference to judge finiteness by and at least one varied input."""
     for name in NAMES:
         assert name in DEFAULT, f"{name}: no default case in tests/cases"
-        arrays, _ = spec(name).example(np.random.default_rng(0))
+        arrays, _ = _checker.example(name)(np.random.default_rng(0))
         assert any(_kind(a) != "fixed" for a in arrays), f"{name}: nothing to vary"
     assert math.isfinite(FLOAT32_CLOSE)

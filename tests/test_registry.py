@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import pickle
 import subprocess
 import sys
@@ -9,7 +10,8 @@ import sys
 import numpy as np
 
 import anyloss
-from anyloss._registry import spec
+from anyloss import _checker
+from anyloss._registry import FAMILIES, FAMILY_OF_MODULE, spec
 from tests.cases import all_cases
 
 
@@ -20,6 +22,38 @@ def test_every_registered_loss_has_cases_and_every_case_a_loss() -> None:
     ids = [c.name for c in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     assert all(any(c.loss == n and c.id == "default" for c in cases) for n in names)
+
+
+def test_every_registered_loss_has_an_example_and_every_example_a_loss() -> None:
+    """A new loss cannot skip ``anyloss check`` and the matrix's default case: its example
+    and differentiable inputs belong in ``anyloss/_checker/examples.py``."""
+    names = set(anyloss.available())
+    assert sorted(names - set(_checker.EXAMPLES)) == [], "losses without an example"
+    assert sorted(set(_checker.EXAMPLES) - names) == [], "examples of no registered loss"
+    for name in names:
+        arrays, kwargs = _checker.example(name)(np.random.default_rng(0))
+        params = list(inspect.signature(spec(name).fn).parameters)
+        for key in _checker.wrt(name):
+            assert (key < len(arrays)) if isinstance(key, int) else (key in kwargs), (name, key)
+        assert set(kwargs) <= set(params), name
+
+
+def test_label_arguments_are_integer_in_the_examples() -> None:
+    """``LossSpec.labels`` (what ``anyloss.keras`` casts back to integers) name integer
+    arrays, and ``multilabel_margin``'s same-shape label lists are among them."""
+    for name in anyloss.available():
+        arrays, _ = _checker.example(name)(np.random.default_rng(0))
+        for position in spec(name).labels:
+            assert np.issubdtype(np.asarray(arrays[position]).dtype, np.integer), name
+    assert spec("multilabel_margin").labels == (1,)
+    assert spec("cross_entropy").labels == ()  # class indices or probabilities
+
+
+def test_family_comes_from_the_module() -> None:
+    assert set(FAMILY_OF_MODULE.values()) == set(FAMILIES)
+    for name in anyloss.available():
+        module = spec(name).fn.__module__.rsplit(".", 1)[1]
+        assert spec(name).family == FAMILY_OF_MODULE[module], name
 
 
 def test_every_loss_is_exported_and_documented() -> None:

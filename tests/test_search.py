@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import anyloss
-from anyloss._tolerance import TOLERANCES, deviation
+from anyloss._checker.tolerance import TOLERANCES, deviation
 from anyloss.search import (
     GaussianController,
     SampledLoss,

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 import anyloss
-from anyloss._registry import spec
-from anyloss._tolerance import TOLERANCES, deviation
+from anyloss import _checker
+from anyloss._checker.tolerance import TOLERANCES, deviation
 from tests._backends import Backend, selected_backends
 from tests.cases import Case, all_cases
 
@@ -131,7 +131,7 @@ def test_docs_list_the_losses_that_are_not_shardable_by_default() -> None:
     rng = np.random.default_rng(0)
     not_by_default = set()
     for name in anyloss.available():
-        arrays, kw = spec(name).example(rng)
+        arrays, kw = _checker.example(name)(rng)
         if not anyloss.shardable(name, *arrays, **kw):
             not_by_default.add(name)
     assert not_by_default == _documented_coupled()
@@ -203,7 +203,7 @@ def test_parts_live_in_the_inputs_namespace(backend: Backend) -> None:
 def test_not_shardable_is_refused_with_the_reason(
     name: str, kwargs: dict[str, Any], why: str
 ) -> None:
-    arrays, kw = spec(name).example(np.random.default_rng(0))
+    arrays, kw = _checker.example(name)(np.random.default_rng(0))
     kw = {**kw, **kwargs}
     assert not anyloss.shardable(name, *arrays, **kw)
     with pytest.raises(ValueError, match=re.escape(why)):
@@ -211,7 +211,7 @@ def test_not_shardable_is_refused_with_the_reason(
 
 
 def test_lovasz_hinge_per_image_is_shardable() -> None:
-    arrays, _ = spec("lovasz_hinge").example(np.random.default_rng(0))
+    arrays, _ = _checker.example("lovasz_hinge")(np.random.default_rng(0))
     assert anyloss.shardable("lovasz_hinge", *arrays, per_image=True)
 
 

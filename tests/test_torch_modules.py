@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import anyloss
+from anyloss._checker.tolerance import TOLERANCES, deviation
 from anyloss._frameworks import class_name
-from anyloss._tolerance import TOLERANCES, deviation
 from tests.cases import Case, all_cases, all_invalid, torch_tensor
 
 torch = pytest.importorskip("torch")

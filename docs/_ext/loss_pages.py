@@ -20,7 +20,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 import anyloss
-from anyloss._backends import BACKENDS
+from anyloss._checker.backends import BACKENDS
 from anyloss._registry import FAMILIES, LossSpec, spec
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from anyloss import _checker
 from anyloss._registry import LossSpec
 
 POINTS = 101
@@ -50,9 +51,9 @@ class Sweep:
 
     def __init__(self, spec: LossSpec) -> None:
         self.spec = spec
-        arrays, self.kwargs = spec.example(np.random.default_rng(0))
+        arrays, self.kwargs = _checker.example(spec.name)(np.random.default_rng(0))
         self.arrays = list(arrays)
-        self.wrt = spec.wrt[0]
+        self.wrt = _checker.wrt(spec.name)[0]
         x = self.arrays[self.wrt] if isinstance(self.wrt, int) else self.kwargs[self.wrt]
         self.swept = np.asarray(x, dtype=np.float64)
         self.index: tuple[int, ...] = (0,) * self.swept.ndim

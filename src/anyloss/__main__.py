@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     if args and args[0] == "check":  # the check command parses its own options
-        from ._check import main as check
+        from ._checker.check import main as check
 
         return check(args[1:])
     ns = parser.parse_args(args)

@@ -17,8 +17,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._compat import index_dtype, take_along_axis
-from ._namespace import Namespace
-from ._validation import check_values, fmt_shape, is_eager, swapped_hint
+from ._namespace import Namespace, resolve
+from ._reduction import reduce
+from ._validation import (
+    check_axis,
+    check_values,
+    fmt_shape,
+    in_interval,
+    is_eager,
+    swapped_hint,
+)
 
 
 def _index_shape(scores: Any, axis: int) -> tuple[int, ...]:
@@ -149,3 +157,68 @@ def _take_weight(weight: Any, labels: Any, xp: Any) -> Any:
     """The class weight of every label (same shape as ``labels``)."""
     flat = xp.take(weight, xp.reshape(labels, (-1,)), axis=0)
     return xp.reshape(flat, tuple(labels.shape))
+
+
+# --- softmax over the class axis: shared by every family that takes classes ----------
+
+_SMOOTHING = in_interval(0.0, 1.0)
+"""The rule of ``label_smoothing``: the share of the target mass spread over the classes."""
+
+
+def _weighted_reduce(
+    per_sample: Any, reduction: str, xp: Any, keep: Any, target_weight: Any
+) -> Any:
+    """Reduce class-index losses: "mean" divides by the sum of the kept target weights."""
+    if keep is not None:
+        per_sample = xp.where(keep, per_sample, xp.zeros_like(per_sample))
+    if reduction in ("none", "sum") or (keep is None and target_weight is None):
+        return reduce(per_sample, reduction, xp)
+    if target_weight is None:
+        target_weight = xp.ones_like(per_sample)
+    if keep is not None:
+        target_weight = xp.where(keep, target_weight, xp.zeros_like(target_weight))
+    return reduce(per_sample, reduction, xp, normalizer=xp.sum(target_weight))
+
+
+def _times_log(t: Any, log_q: Any, xp: Any) -> Any:
+    """``t * log_q`` with 0 where ``t == 0``, also where ``log_q`` is -inf (0·log 0 = 0)."""
+    nonzero = t != 0
+    return t * xp.where(nonzero, log_q, xp.zeros_like(log_q))
+
+
+def _index_cross_entropy(x: Any, log_s: Any, m: Any, labels: Any, axis: int, xp: Any) -> Any:
+    """``-log p_y = log_s - (x_y - max)`` per sample, ``x_y`` gathered from the logits.
+
+    ``x_y - max`` is the same rounding as ``z`` at ``y``, but taken after the gather, so
+    XLA need not keep the ``(N, C)`` shifted logits for it.
+    """
+    shift = xp.squeeze(m, axis=axis)
+    return xp.squeeze(log_s, axis=axis) - (_gather(x, labels, axis, xp) - shift)
+
+
+def _soft_cross_entropy(z: Any, log_s: Any, t: Any, w: Any, axis: int, xp: Any) -> Any:
+    """``-Σ_c w_c t_c log p_c`` per sample, as ``log_s Σ w t + Σ w t (-z)``.
+
+    Both sums are non-negative (``log_s >= 0``, ``z <= 0``), so nothing cancels, and no
+    ``(N, C)`` log-probabilities are formed (XLA fuses each sum into one pass). A class
+    with ``w t = 0`` adds exactly 0, also where its logit is -inf (masked vocabulary).
+    """
+    wt = t if w is None else t * _along(w, axis, z.ndim, xp)
+    mass = xp.sum(wt, axis=axis)
+    return xp.squeeze(log_s, axis=axis) * mass - xp.sum(_times_log(wt, z, xp), axis=axis)
+
+
+def _setup(
+    logits: Any, target: Any, weight: Any, axis: int, ignore_index: int | None
+) -> tuple[Namespace, int, int, bool, Any]:
+    """Resolve the namespace; return it, the axis, C, whether labels are indices, weight."""
+    ns = resolve(logits, target, None if isinstance(weight, Sequence) else weight)
+    ax = check_axis(axis, logits.ndim)
+    num_classes = int(logits.shape[ax])
+    index = _is_index_target(logits, target, ax, ns.xp)
+    if not index and ignore_index is not None:
+        raise ValueError(
+            "ignore_index applies to class-index targets only; got a "
+            "probability target (mask it with weight or zero rows instead)"
+        )
+    return ns, ax, num_classes, index, _class_weight(weight, num_classes, ax, ns)

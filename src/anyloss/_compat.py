@@ -6,21 +6,21 @@ the capability itself.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import array_api_compat
 from array_api_compat import device
 
 __all__ = [
+    "FROZEN_AT",
+    "FROZEN_VALUES",
     "array_kind",
     "chunk_loop",
     "cumulative_sum",
     "custom_gradient",
     "device_of",
-    "frozen_stops",
     "index_dtype",
     "is_concrete",
     "namespace_of",
@@ -142,58 +142,26 @@ def _identity(x: Any) -> Any:
     return x
 
 
-_FROZEN: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+FROZEN_VALUES: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
     "anyloss_frozen_stops", default=None
 )
-"""NumPy's stopped values: recorded by the first evaluation under ``frozen_stops``, then
-handed back in the same order by every later one."""
-_FROZEN_AT: contextvars.ContextVar[int] = contextvars.ContextVar("anyloss_frozen_at", default=-1)
+"""NumPy's stopped values: recorded by the first evaluation under the checker's
+``frozen_stops`` (``anyloss._checker.harness``), then handed back in the same order by every
+later one. Unset (``None``) outside it: ``stop_gradient`` is then the identity on NumPy."""
+FROZEN_AT: contextvars.ContextVar[int] = contextvars.ContextVar("anyloss_frozen_at", default=-1)
+"""The position of the next value handed back (``-1``: recording)."""
 
 
 def _numpy_stop(x: Any) -> Any:
-    frozen = _FROZEN.get()
+    frozen = FROZEN_VALUES.get()
     if frozen is None:
         return x
-    at = _FROZEN_AT.get()
+    at = FROZEN_AT.get()
     if at < 0:  # recording
         frozen.append(x)
         return x
-    _FROZEN_AT.set(at + 1)
+    FROZEN_AT.set(at + 1)
     return frozen[at]
-
-
-@contextlib.contextmanager
-def frozen_stops() -> Iterator[Callable[[], contextlib.AbstractContextManager[None]]]:
-    """Finite differences of a NumPy loss with its stopped values held constant.
-
-    Inside the block the loss's first evaluation records what it passes to
-    ``stop_gradient``; an evaluation inside ``replay()`` gets those values back, in the
-    same order, so finite differences around the first point differentiate the loss as
-    autograd does (``complete_box_iou``'s α constant; a log-sum-exp shift is unchanged)::
-
-        def frozen(x):
-            with replay():
-                return loss(x)
-
-        with frozen_stops() as replay:
-            loss(x0)
-            g = finite_difference(frozen, [x0])
-    """
-    recorded: list[Any] = []
-    token = _FROZEN.set(recorded)
-
-    @contextlib.contextmanager
-    def replay() -> Iterator[None]:
-        position = _FROZEN_AT.set(0)
-        try:
-            yield
-        finally:
-            _FROZEN_AT.reset(position)
-
-    try:
-        yield replay
-    finally:
-        _FROZEN.reset(token)
 
 
 _STOPPERS = {"torch": _torch_stop, "jax": _jax_stop, "numpy": _numpy_stop}

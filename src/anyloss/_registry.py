@@ -1,11 +1,11 @@
 """The registry: every public loss is registered here exactly once.
 
-``@loss(family, example=..., rules=...)`` records a loss function with its family, the
-rules its hyperparameters obey and an example-input generator (used by
-``anyloss check`` and as the default case of the test matrix). The decorator checks
-``reduction`` and the hyperparameters a caller passes before any array work, then calls
-the loss through ``_inputs.guarded_call`` (array arguments checked, half precision
-computed in float32).
+``@loss(rules=...)`` records a loss function with the rules its hyperparameters obey; its
+family is its module's (``FAMILY_OF_MODULE``). The decorator checks ``reduction`` and the
+hyperparameters a caller passes before any array work, then calls the loss through
+``_inputs.guarded_call`` (array arguments checked, half precision computed in float32).
+Example inputs and differentiable arguments, which only the checks use, live in
+``anyloss._checker``.
 """
 
 from __future__ import annotations
@@ -17,16 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import numpy as np
-
 from ._delegation import has_kernel, kernel
 from ._inputs import guarded_call
 from ._validation import Rule, check_reduction
 
-__all__ = ["Example", "Loss", "LossSpec", "available", "get", "loss", "spec"]
-
-Example = Callable[[np.random.Generator], tuple[tuple[Any, ...], dict[str, Any]]]
-"""``example(rng) -> (arrays, kwargs)``: float64/int64 NumPy inputs for a loss."""
+__all__ = ["Loss", "LossSpec", "available", "get", "loss", "spec"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Coupling = Callable[[Mapping[str, Any], int], bool]
@@ -40,12 +35,12 @@ class LossSpec:
     name: str
     family: str
     fn: Callable[..., Any]
-    example: Example
     rules: Mapping[str, Rule] = field(default_factory=dict)
-    wrt: tuple[int | str, ...] = (0,)
-    """Differentiable inputs: positions of array arguments, or names of array keywords."""
     scalars: tuple[str, ...] = ()
     """Positional arguments that may also be a Python number (all others must be arrays)."""
+    labels: tuple[int, ...] = ()
+    """Positions of the array arguments that hold integer class labels in every call (never
+    probabilities): ``anyloss.keras`` casts Keras's float ``y_true`` back for them."""
     coupled: bool | Coupling = False
     """Whether the loss at one index of axis 0 depends on other indices of axis 0:
     ``coupled(hyperparameters, ndim)`` (defaults filled in, ``ndim`` of the first input).
@@ -76,19 +71,47 @@ _PREVALIDATED: dict[str, Callable[..., Any]] = {}
 them once, as the torch modules do at construction): array checks, half precision in
 float32, native kernel or portable body."""
 FAMILIES = ("regression", "classification", "segmentation", "detection", "embedding", "robust")
+FAMILY_OF_MODULE = {
+    "regression": "regression",
+    "binary": "classification",
+    "classification": "classification",
+    "multiclass": "classification",
+    "divergence": "classification",
+    "sequence": "classification",
+    "vocabulary": "classification",
+    "segmentation": "segmentation",
+    "segmentation_counts": "segmentation",
+    "detection": "detection",
+    "embedding": "embedding",
+    "metric_learning": "embedding",
+    "ranking": "embedding",
+    "robust": "robust",
+}
+"""The family of each module of losses (``anyloss.<module>``): one docs page per family."""
+
+
+def _family(fn: Callable[..., Any]) -> str:
+    """The family of ``fn``'s module; ``RuntimeError`` for a module the table lacks."""
+    module = fn.__module__.rsplit(".", 1)[-1]
+    try:
+        return FAMILY_OF_MODULE[module]
+    except KeyError:
+        raise RuntimeError(
+            f"loss {fn.__name__!r}: module {module!r} has no family in "
+            "anyloss._registry.FAMILY_OF_MODULE"
+        ) from None
 
 
 def loss(
-    family: str,
     *,
-    example: Example,
     rules: Mapping[str, Rule] | None = None,
-    wrt: tuple[int | str, ...] = (0,),
     scalars: tuple[str, ...] = (),
     coupled: bool | Coupling = False,
+    labels: tuple[int, ...] = (),
 ) -> Callable[[F], F]:
     """Register a public loss and validate its hyperparameters on every call.
 
+    ``labels`` are the positions of the arguments that always hold integer class labels.
     ``coupled`` marks a loss whose per-sample values depend on the rest of the batch
     (``True``, or a predicate of the hyperparameters and the input's ``ndim``); see
     :func:`anyloss.shardable`.
@@ -96,12 +119,10 @@ def loss(
 
     def decorate(fn: F) -> F:
         name = fn.__name__
-        if family not in FAMILIES:
-            raise RuntimeError(f"loss {name!r}: unknown family {family!r}")
         if name in _REGISTRY:
             raise RuntimeError(f"loss {name!r} is registered twice")
         spec_ = LossSpec(
-            name, family, fn, example, dict(rules or {}), wrt, scalars=scalars, coupled=coupled
+            name, _family(fn), fn, dict(rules or {}), scalars, coupled=coupled, labels=labels
         )
         body = _native_or_portable(name, fn)
 

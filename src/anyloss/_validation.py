@@ -7,6 +7,7 @@ would force a computation or fail on a tracer, so there the inputs are unchecked
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "check_axis",
     "check_broadcasts",
     "check_in_range",
+    "check_one_of",
     "check_reduction",
     "check_same_shape",
     "check_values",
@@ -34,6 +36,7 @@ __all__ = [
     "in_interval",
     "integer",
     "is_eager",
+    "is_zero",
     "one_of",
     "optional",
     "swapped_hint",
@@ -119,6 +122,11 @@ def is_eager(*arrays: Any) -> bool:
     return all(
         checks_values(x) for x in arrays if x is not None and not isinstance(x, (bool, int, float))
     )
+
+
+def is_zero(value: Any) -> bool:
+    """True for a Python number equal to 0 (arrays count as nonzero: no value branching)."""
+    return isinstance(value, (int, float)) and value == 0
 
 
 def check_values(x: Any, xp: Any, bad: Callable[[Any], Any], problem: Callable[[], str]) -> None:
@@ -307,3 +315,15 @@ def optional(rule: Rule) -> Rule:
 
 boolean: Rule = one_of(True, False)
 """Rule: the value is ``True`` or ``False``."""
+
+
+def check_one_of(target: Any, allowed: tuple[float, ...], name: str, xp: Any) -> None:
+    """On eager arrays, raise ``ValueError`` unless every value of ``target`` is allowed."""
+    check_values(
+        target,
+        xp,
+        lambda v: xp.logical_not(functools.reduce(xp.logical_or, [v == a for a in allowed])),
+        lambda: (
+            f"{name} values must be one of {', '.join(map(str, allowed))}; {value_span(target, xp)}"
+        ),
+    )

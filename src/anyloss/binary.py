@@ -18,7 +18,6 @@ from typing import Any
 
 from ._classes import _along, _check_index_target, _class_weight, _gather, _labels, _take_weight
 from ._compat import scalar_like
-from ._examples import arrays, binary, integers, normal, one_hot, signs, uniform
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, relu, softplus
 from ._reduction import reduce
@@ -159,12 +158,7 @@ class _Logistic:
 # --- binary cross-entropy ----------------------------------------------------------------
 
 
-_PROBS = arrays(uniform(6, 5, low=0.02, high=0.98), binary(6, 5))
-_LOGITS = arrays(normal(6, 5, scale=2.0), binary(6, 5))
-_SCORES = arrays(normal(6, 5, scale=1.5), signs(6, 5))
-
-
-@loss("classification", example=_PROBS, rules={"weight": _WEIGHT})
+@loss(rules={"weight": _WEIGHT})
 def binary_cross_entropy(
     pred: Array, target: Array, *, weight: Any = None, reduction: Reduction = "mean"
 ) -> Array:
@@ -207,7 +201,7 @@ def binary_cross_entropy(
     return reduce(out, reduction, xp)
 
 
-@loss("classification", example=_LOGITS, rules={"weight": _WEIGHT, "pos_weight": _WEIGHT})
+@loss(rules={"weight": _WEIGHT, "pos_weight": _WEIGHT})
 def binary_cross_entropy_with_logits(
     pred: Array,
     target: Array,
@@ -261,11 +255,7 @@ def binary_cross_entropy_with_logits(
 # --- focal losses ------------------------------------------------------------------------
 
 
-@loss(
-    "classification",
-    example=_LOGITS,
-    rules={"alpha": optional(in_interval(0.0, 1.0)), "gamma": at_least(0.0)},
-)
+@loss(rules={"alpha": optional(in_interval(0.0, 1.0)), "gamma": at_least(0.0)})
 def sigmoid_focal(
     pred: Array,
     target: Array,
@@ -315,8 +305,6 @@ def sigmoid_focal(
 
 
 @loss(
-    "classification",
-    example=_PROBS,
     rules={
         "gamma": at_least(0.0),
         "pos_weight": optional(greater_than(0.0)),
@@ -383,7 +371,7 @@ def binary_focal(
 # --- margin losses -----------------------------------------------------------------------
 
 
-@loss("classification", example=_SCORES)
+@loss()
 def hinge(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Hinge loss, :math:`\ell = \max(0, 1 - t\,s)`, for targets in {-1, +1}.
 
@@ -407,7 +395,7 @@ def hinge(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array
     return reduce(relu(1 - t * s, ns.xp), reduction, ns.xp)
 
 
-@loss("classification", example=_SCORES)
+@loss()
 def squared_hinge(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Squared hinge loss, :math:`\ell = \max(0, 1 - t\,s)^2`, for targets in {-1, +1}.
 
@@ -432,11 +420,7 @@ def squared_hinge(pred: Array, target: Array, *, reduction: Reduction = "mean") 
     return reduce(ns.xp.square(relu(1 - t * s, ns.xp)), reduction, ns.xp)
 
 
-@loss(
-    "classification",
-    example=arrays(normal(6, 5), one_hot(6, 5)),
-    rules={"axis": integer},
-)
+@loss(rules={"axis": integer})
 def categorical_hinge(
     pred: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
 ) -> Array:
@@ -474,8 +458,7 @@ def categorical_hinge(
 
 
 @loss(
-    "classification",
-    example=arrays(normal(6, 5), integers(6, high=5)),
+    labels=(1,),
     rules={
         "axis": integer,
         "p": one_of(1, 2),
@@ -542,7 +525,7 @@ def multi_margin(
     return reduce(nan_where(bad, out, xp), reduction, xp)
 
 
-@loss("classification", example=_SCORES)
+@loss()
 def soft_margin(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Soft-margin (logistic) loss, :math:`\ell = \log(1 + e^{-t s})`, targets in {-1, +1}.
 
@@ -568,7 +551,7 @@ def soft_margin(pred: Array, target: Array, *, reduction: Reduction = "mean") ->
     return reduce(softplus(-t * s, ns.xp), reduction, ns.xp)
 
 
-@loss("classification", example=_LOGITS, rules={"axis": integer, "weight": _CLASS_WEIGHT})
+@loss(rules={"axis": integer, "weight": _CLASS_WEIGHT})
 def multilabel_soft_margin(
     pred: Array, target: Array, *, axis: int = -1, weight: Any = None, reduction: Reduction = "mean"
 ) -> Array:

@@ -18,19 +18,21 @@ has mean 0 and a zero gradient.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from ._classes import (
+    _SMOOTHING,
     _along,
-    _class_weight,
     _gather,
-    _is_index_target,
+    _index_cross_entropy,
     _labels,
+    _setup,
+    _soft_cross_entropy,
     _take_weight,
+    _times_log,
+    _weighted_reduce,
 )
 from ._compat import scalar_like
-from ._examples import arrays, integers, normal, simplex
 from ._namespace import Namespace, resolve
 from ._primitives import log_softmax, masked_logsumexp, nan_where, shifted_logsumexp, xlogy
 from ._reduction import reduce
@@ -43,6 +45,7 @@ from ._validation import (
     check_same_shape,
     in_interval,
     integer,
+    is_zero,
     optional,
     weights,
 )
@@ -67,7 +70,6 @@ def _open_interval(lo: float, hi: float) -> Rule:
     return check
 
 
-_SMOOTHING = in_interval(0.0, 1.0)
 _CLASS_RULES: dict[str, Rule] = {
     "axis": integer,
     "ignore_index": optional(integer),
@@ -81,59 +83,11 @@ _CLASS_RULES: dict[str, Rule] = {
 _LOG_THREE_QUARTERS = math.log(0.75)
 
 
-def _is_zero(value: Any) -> bool:
-    """True for a Python number equal to 0 (arrays count as nonzero: no value branching)."""
-    return isinstance(value, (int, float)) and value == 0
-
-
-def _weighted_reduce(
-    per_sample: Any, reduction: str, xp: Any, keep: Any, target_weight: Any
-) -> Any:
-    """Reduce class-index losses: "mean" divides by the sum of the kept target weights."""
-    if keep is not None:
-        per_sample = xp.where(keep, per_sample, xp.zeros_like(per_sample))
-    if reduction in ("none", "sum") or (keep is None and target_weight is None):
-        return reduce(per_sample, reduction, xp)
-    if target_weight is None:
-        target_weight = xp.ones_like(per_sample)
-    if keep is not None:
-        target_weight = xp.where(keep, target_weight, xp.zeros_like(target_weight))
-    return reduce(per_sample, reduction, xp, normalizer=xp.sum(target_weight))
-
-
-def _times_log(t: Any, log_q: Any, xp: Any) -> Any:
-    """``t * log_q`` with 0 where ``t == 0``, also where ``log_q`` is -inf (0·log 0 = 0)."""
-    nonzero = t != 0
-    return t * xp.where(nonzero, log_q, xp.zeros_like(log_q))
-
-
 def _smooth(t: Any, label_smoothing: Any, num_classes: int) -> Any:
     """``(1 - ε) t + ε / C``: torch's, Keras's and Optax's label smoothing."""
-    if _is_zero(label_smoothing):
+    if is_zero(label_smoothing):
         return t
     return t * (1 - label_smoothing) + label_smoothing / num_classes
-
-
-def _index_cross_entropy(x: Any, log_s: Any, m: Any, labels: Any, axis: int, xp: Any) -> Any:
-    """``-log p_y = log_s - (x_y - max)`` per sample, ``x_y`` gathered from the logits.
-
-    ``x_y - max`` is the same rounding as ``z`` at ``y``, but taken after the gather, so
-    XLA need not keep the ``(N, C)`` shifted logits for it.
-    """
-    shift = xp.squeeze(m, axis=axis)
-    return xp.squeeze(log_s, axis=axis) - (_gather(x, labels, axis, xp) - shift)
-
-
-def _soft_cross_entropy(z: Any, log_s: Any, t: Any, w: Any, axis: int, xp: Any) -> Any:
-    """``-Σ_c w_c t_c log p_c`` per sample, as ``log_s Σ w t + Σ w t (-z)``.
-
-    Both sums are non-negative (``log_s >= 0``, ``z <= 0``), so nothing cancels, and no
-    ``(N, C)`` log-probabilities are formed (XLA fuses each sum into one pass). A class
-    with ``w t = 0`` adds exactly 0, also where its logit is -inf (masked vocabulary).
-    """
-    wt = t if w is None else t * _along(w, axis, z.ndim, xp)
-    mass = xp.sum(wt, axis=axis)
-    return xp.squeeze(log_s, axis=axis) * mass - xp.sum(_times_log(wt, z, xp), axis=axis)
 
 
 def _uniform_cross_entropy(z: Any, log_s: Any, w: Any, axis: int, xp: Any) -> Any:
@@ -162,31 +116,10 @@ def _focal_factor(log1m_p: Any, gamma: Any, xp: Any) -> Any:
     return xp.exp(gamma * log1m_p)
 
 
-def _setup(
-    logits: Any, target: Any, weight: Any, axis: int, ignore_index: int | None
-) -> tuple[Namespace, int, int, bool, Any]:
-    """Resolve the namespace; return it, the axis, C, whether labels are indices, weight."""
-    ns = resolve(logits, target, None if isinstance(weight, Sequence) else weight)
-    ax = check_axis(axis, logits.ndim)
-    num_classes = int(logits.shape[ax])
-    index = _is_index_target(logits, target, ax, ns.xp)
-    if not index and ignore_index is not None:
-        raise ValueError(
-            "ignore_index applies to class-index targets only; got a "
-            "probability target (mask it with weight or zero rows instead)"
-        )
-    return ns, ax, num_classes, index, _class_weight(weight, num_classes, ax, ns)
-
-
 # --- losses -----------------------------------------------------------------------------
 
 
-_LOGITS_LABELS = arrays(normal(6, 5, scale=2.0), integers(6, high=5))
-
-
-@loss(
-    "classification", example=_LOGITS_LABELS, rules={**_CLASS_RULES, "label_smoothing": _SMOOTHING}
-)
+@loss(rules={**_CLASS_RULES, "label_smoothing": _SMOOTHING})
 def cross_entropy(
     logits: Array,
     target: Array,
@@ -266,7 +199,7 @@ def _with_smoothing(
     per_sample: Any, z: Any, log_s: Any, w: Any, ax: int, label_smoothing: Any, xp: Any
 ) -> Any:
     """``(1 - ε) ℓ + (ε / C) Σ_c w_c (-log p_c)``: the smoothing term mixed in (ε ≠ 0)."""
-    if _is_zero(label_smoothing):
+    if is_zero(label_smoothing):
         return per_sample
     uniform = _uniform_cross_entropy(z, log_s, w, ax, xp)
     return (1 - label_smoothing) * per_sample + (label_smoothing / z.shape[ax]) * uniform
@@ -302,11 +235,7 @@ def _cross_entropy_of_probabilities(
     return reduce(per_sample, reduction, xp)
 
 
-@loss(
-    "classification",
-    example=arrays(lambda r: normal(6, 5)(r) - 3.0, integers(6, high=5)),
-    rules=_CLASS_RULES,
-)
+@loss(labels=(1,), rules=_CLASS_RULES)
 def nll(
     log_probs: Array,
     target: Array,
@@ -353,11 +282,7 @@ def nll(
     return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
 
 
-@loss(
-    "classification",
-    example=arrays(simplex(6, 5), simplex(6, 5)),
-    rules={"axis": integer, "eps": _open_interval(0.0, 0.5), "label_smoothing": _SMOOTHING},
-)
+@loss(rules={"axis": integer, "eps": _open_interval(0.0, 0.5), "label_smoothing": _SMOOTHING})
 def categorical_cross_entropy(
     probs: Array,
     target: Array,
@@ -409,11 +334,7 @@ def categorical_cross_entropy(
     return reduce(-xp.sum(xlogy(t, p, xp), axis=ax), reduction, xp)
 
 
-@loss(
-    "classification",
-    example=arrays(normal(6, 5, scale=2.0), integers(6, high=5)),
-    rules={**_CLASS_RULES, "gamma": at_least(0.0), "alpha": optional(at_least(0.0))},
-)
+@loss(rules={**_CLASS_RULES, "gamma": at_least(0.0), "alpha": optional(at_least(0.0))})
 def softmax_focal(
     logits: Array,
     target: Array,
@@ -476,7 +397,7 @@ def _focal_of_indices(
     """:func:`softmax_focal` of class indices: the factor and the log at ``y`` only."""
     xp = ns.xp
     z, log_s, labels, keep, bad, per_sample = _index_terms(x, target, ns, ax, ignore_index)
-    if not _is_zero(gamma):
+    if not is_zero(gamma):
         log1m_p = _gather(_log1m_softmax(z - log_s, xp, axis=ax), labels, ax, xp)
         per_sample = _focal_factor(log1m_p, gamma, xp) * per_sample
     tw = None if w is None else _take_weight(w, labels, xp)
@@ -493,7 +414,7 @@ def _focal_of_probabilities(
     """:func:`softmax_focal` of class probabilities: every class's term, summed."""
     xp = ns.xp
     z, log_s, _ = shifted_logsumexp(x, xp, axis=ax)
-    if _is_zero(gamma):  # the cross-entropy's own arithmetic: equal to it exactly
+    if is_zero(gamma):  # the cross-entropy's own arithmetic: equal to it exactly
         per_sample = _soft_cross_entropy(z, log_s, t, w, ax, xp)
     else:
         log_p = z - log_s
@@ -507,11 +428,7 @@ def _focal_of_probabilities(
     return reduce(per_sample, reduction, xp)
 
 
-@loss(
-    "classification",
-    example=_LOGITS_LABELS,
-    rules={"axis": integer, "epsilon": at_least(-1.0), "label_smoothing": _SMOOTHING},
-)
+@loss(rules={"axis": integer, "epsilon": at_least(-1.0), "label_smoothing": _SMOOTHING})
 def poly1_cross_entropy(
     logits: Array,
     target: Array,
@@ -557,7 +474,7 @@ def poly1_cross_entropy(
     labels, _, bad = _labels(target, None, num_classes, ns)
     log_p_y = _gather(log_p, labels, ax, xp)
     ce, poly = -log_p_y, -xp.expm1(log_p_y)
-    if not _is_zero(label_smoothing):
+    if not is_zero(label_smoothing):
         ls = label_smoothing
         ce = (1 - ls) * ce - (ls / num_classes) * xp.sum(log_p, axis=ax)
         poly = (1 - ls) * poly + ls * (num_classes - 1) / num_classes

@@ -13,10 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from ._compat import stop_gradient
-from ._examples import arrays
 from ._namespace import Namespace, resolve_floats
 from ._reduction import reduce
 from ._registry import loss
@@ -95,16 +92,6 @@ def _aspect_angle(boxes: Any, xp: Any) -> Any:
 # --- losses --------------------------------------------------------------------------------
 
 
-def _example_boxes(rng: np.random.Generator, n: int = 6) -> Any:
-    """``n`` boxes with corners in order: top-left in [0, 4)², sides in (0.5, 3)."""
-    top_left = rng.uniform(0.0, 4.0, (n, 2))
-    return np.concatenate([top_left, top_left + rng.uniform(0.5, 3.0, (n, 2))], axis=1)
-
-
-def _box_pairs(n: int = 6) -> Any:
-    return arrays(lambda rng: _example_boxes(rng, n), lambda rng: _example_boxes(rng, n))
-
-
 def _one_box(hyperparameters: Any, ndim: int) -> bool:
     """Coupling rule: a 1-D input is one box, its axis 0 the coordinates."""
     return ndim < 2
@@ -113,7 +100,7 @@ def _one_box(hyperparameters: Any, ndim: int) -> bool:
 _RULES = {"eps": at_least(0.0)}
 
 
-@loss("detection", example=_box_pairs(), rules=_RULES, coupled=_one_box)
+@loss(rules=_RULES, coupled=_one_box)
 def generalized_box_iou(
     pred: Array, target: Array, *, eps: float = 1e-7, reduction: Reduction = "mean"
 ) -> Array:
@@ -148,7 +135,7 @@ def generalized_box_iou(
     return reduce(1 - (iou - (enclosure - union) / (enclosure + eps)), reduction, xp)
 
 
-@loss("detection", example=_box_pairs(), rules=_RULES, coupled=_one_box)
+@loss(rules=_RULES, coupled=_one_box)
 def distance_box_iou(
     pred: Array, target: Array, *, eps: float = 1e-7, reduction: Reduction = "mean"
 ) -> Array:
@@ -181,7 +168,7 @@ def distance_box_iou(
     return reduce(loss_, reduction, ns.xp)
 
 
-@loss("detection", example=_box_pairs(), rules=_RULES, coupled=_one_box)
+@loss(rules=_RULES, coupled=_one_box)
 def complete_box_iou(
     pred: Array, target: Array, *, eps: float = 1e-7, reduction: Reduction = "mean"
 ) -> Array:

@@ -13,7 +13,9 @@ Keras calls ``loss(y_true, y_pred, sample_weight)``; anyloss functions take
   arrays (``triplet_margin``, ``gaussian_nll``...) have no Keras form.
 * Keras casts ``y_true`` to floats; a ``y_true`` with one dimension fewer than
   ``y_pred`` holds class indices (``cross_entropy``, ``nll``, ``ntxent``...) and is cast
-  back to integers (on eager arrays a non-integral label raises ``ValueError``).
+  back to integers, as is the target of every loss the registry records as taking class
+  labels (``LossSpec.labels``: ``multilabel_margin``'s lists have ``y_pred``'s shape). On
+  eager arrays a non-integral label raises ``ValueError``.
 * Without ``sample_weight`` the result is exactly the anyloss function's ``"mean"``
   (Keras ``reduction="sum_over_batch_size"``, the default) or ``"sum"``, class weights
   and ``ignore_index`` included. With ``sample_weight`` (or a Keras mask, or
@@ -75,14 +77,12 @@ def _check_backend() -> None:
         )
 
 
-SAME_SHAPE_LABELS = frozenset({"multilabel_margin"})
-"""Losses whose integer target has the prediction's shape (lists of class indices)."""
-
-
 def _as_labels(loss: str, y_true: Any, y_pred: Any) -> Any:
     """``y_true`` as integer class indices when it has one dimension fewer than ``y_pred``,
-    or always for the losses of ``SAME_SHAPE_LABELS`` (Keras hands targets over as floats)."""
-    if len(y_true.shape) != len(y_pred.shape) - 1 and loss not in SAME_SHAPE_LABELS:
+    or always where the loss's target holds class labels in every call (``LossSpec.labels``:
+    ``multilabel_margin``'s label lists have ``y_pred``'s shape). Keras hands targets over
+    as floats."""
+    if len(y_true.shape) != len(y_pred.shape) - 1 and 1 not in spec(loss).labels:
         return y_true
     if is_eager(y_true):
         xp = array_api_compat.array_namespace(y_true)

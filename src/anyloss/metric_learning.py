@@ -13,10 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
-from ._classes import _gather, _is_index_target, _labels
-from ._examples import arrays, integers, normal, uniform
+from ._classes import _gather, _index_cross_entropy, _is_index_target, _labels
 from ._namespace import Namespace, resolve
 from ._primitives import nan_where, relu, safe_sqrt, shifted_logsumexp, softplus
 from ._reduction import reduce
@@ -35,7 +32,6 @@ from ._validation import (
     swapped_hint,
     value_span,
 )
-from .classification import _index_cross_entropy
 from .embedding import _check_target_shape, _masked_rows_logsumexp, _pair_masks, _unit
 
 __all__ = ["arcface", "circle", "clip_contrastive", "cosface", "supcon"]
@@ -116,27 +112,10 @@ def _dots(a: Any, b: Any, xp: Any) -> Any:
     return xp.matmul(a, xp.permute_dims(b, (1, 0)))
 
 
-def _unit_rows(n: int, d: int) -> Any:
-    """Example maker: ``(n, d)`` standard-normal rows scaled to unit length."""
-
-    def make(rng: np.random.Generator) -> Any:
-        x = rng.standard_normal((n, d))
-        return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-    return make
-
-
 # --- losses --------------------------------------------------------------------------------
 
 
-_COSINE_LABELS = arrays(uniform(6, 5, low=-0.85, high=0.95), integers(6, high=5), scale=16.0)
-
-
-@loss(
-    "embedding",
-    example=_COSINE_LABELS,
-    rules={**_MARGIN_RULES, "margin": in_interval(0.0, math.pi)},
-)
+@loss(labels=(1,), rules={**_MARGIN_RULES, "margin": in_interval(0.0, math.pi)})
 def arcface(
     cosine: Array,
     target: Array,
@@ -192,11 +171,7 @@ def arcface(
     return _margin_softmax(cosine, target, axis, scale, widened, reduction)
 
 
-@loss(
-    "embedding",
-    example=_COSINE_LABELS,
-    rules={**_MARGIN_RULES, "margin": at_least(0.0)},
-)
+@loss(labels=(1,), rules={**_MARGIN_RULES, "margin": at_least(0.0)})
 def cosface(
     cosine: Array,
     target: Array,
@@ -242,8 +217,7 @@ def cosface(
 
 
 @loss(
-    "embedding",
-    example=arrays(normal(8, 4), integers(8, high=3), temperature=0.5),
+    labels=(1,),
     rules={"temperature": greater_than(0.0)},
     coupled=True,  # every embedding is in every other's softmax
 )
@@ -297,8 +271,7 @@ def supcon(
 
 
 @loss(
-    "embedding",
-    example=arrays(_unit_rows(8, 4), integers(8, high=3), gamma=8.0),
+    labels=(1,),
     rules={
         "gamma": greater_than(0.0),
         "margin": in_interval(-math.inf, math.inf),
@@ -368,10 +341,7 @@ def circle(
 
 
 @loss(
-    "embedding",
-    example=arrays(normal(6, 4), normal(6, 4), temperature=np.array(0.5)),
     rules={"temperature": greater_than(0.0)},
-    wrt=(0, 1, "temperature"),
     coupled=True,  # every text is a negative of every image and back
 )
 def clip_contrastive(

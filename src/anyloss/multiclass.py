@@ -14,11 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ._classes import _gather, _labels
+from ._classes import _gather, _labels, _setup
 from ._compat import cumulative_sum, device_of, index_dtype, stop_gradient
-from ._examples import arrays, integers, normal, signs, simplex
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, relu
 from ._reduction import reduce
@@ -27,14 +24,13 @@ from ._types import Array, Reduction
 from ._validation import (
     check_axis,
     check_in_range,
+    check_one_of,
     check_same_shape,
     greater_than,
     in_interval,
     integer,
     swapped_hint,
 )
-from .classification import _setup
-from .embedding import _check_values
 
 __all__ = [
     "generalized_cross_entropy",
@@ -66,19 +62,6 @@ def _class_indices(
     return ns, ax, labels, bad
 
 
-def _multilabel_targets(n: int, c: int) -> Any:
-    """Example maker: per row a random set of target classes, then -1 padding."""
-
-    def make(rng: np.random.Generator) -> Any:
-        out = np.full((n, c), _END, dtype=np.int64)
-        for row in out:
-            k = int(rng.integers(1, c))
-            row[:k] = rng.permutation(c)[:k]
-        return out
-
-    return make
-
-
 # --- multilabel_margin -------------------------------------------------------------------
 
 
@@ -104,11 +87,7 @@ def _class_axis_values(num_classes: int, ndim: int, axis: int, xp: Any, like: An
     return xp.reshape(xp.arange(num_classes, device=device_of(like)), tuple(shape))
 
 
-@loss(
-    "classification",
-    example=arrays(normal(6, 5), _multilabel_targets(6, 5)),
-    rules={"axis": integer},
-)
+@loss(labels=(1,), rules={"axis": integer})
 def multilabel_margin(
     scores: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
 ) -> Array:
@@ -187,11 +166,7 @@ def _one_minus_power_over_q(p: Any, q: Any, xp: Any) -> Any:
     return xp.where(positive, -xp.expm1(q * log_p) / q, (1 - p) / q)
 
 
-@loss(
-    "classification",
-    example=arrays(simplex(6, 5), integers(6, high=5)),
-    rules={"axis": integer, "q": _q_rule},
-)
+@loss(rules={"axis": integer, "q": _q_rule})
 def generalized_cross_entropy(
     probs: Array, target: Array, *, q: float = 0.5, axis: int = -1, reduction: Reduction = "mean"
 ) -> Array:
@@ -264,11 +239,7 @@ def _sparsemax_threshold(z: Any, xp: Any, *, axis: int) -> Any:
     return (mass - 1) / size
 
 
-@loss(
-    "classification",
-    example=arrays(normal(6, 5, scale=1.5), integers(6, high=5)),
-    rules={"axis": integer},
-)
+@loss(labels=(1,), rules={"axis": integer})
 def sparsemax(
     logits: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
 ) -> Array:
@@ -316,7 +287,7 @@ def sparsemax(
 # --- perceptrons -------------------------------------------------------------------------
 
 
-@loss("classification", example=arrays(normal(6, 5, scale=1.5), signs(6, 5)))
+@loss()
 def perceptron(scores: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     r"""Binary perceptron loss, :math:`\ell = \max(0, -y\,s)`, for targets in {-1, +1}.
 
@@ -339,11 +310,11 @@ def perceptron(scores: Array, target: Array, *, reduction: Reduction = "mean") -
     """
     ns, (s, y) = resolve_floats(scores, target, names=("scores", "target"))
     xp = ns.xp
-    _check_values(y, (-1.0, 1.0), "target", xp)
+    check_one_of(y, (-1.0, 1.0), "target", xp)
     return reduce(relu(-y * s, xp), reduction, xp)
 
 
-@loss("classification", example=arrays(normal(6, 5), integers(6, high=5)), rules={"axis": integer})
+@loss(labels=(1,), rules={"axis": integer})
 def multiclass_perceptron(
     scores: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
 ) -> Array:

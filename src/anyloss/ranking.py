@@ -10,15 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
+from ._classes import _soft_cross_entropy
 from ._namespace import resolve
 from ._primitives import safe_div, shifted_logsumexp
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
 from ._validation import HyperparameterTypeError, check_axis, check_same_shape, integer, is_eager
-from .classification import _soft_cross_entropy
 
 __all__ = ["ranking_softmax"]
 
@@ -44,16 +42,7 @@ def _check_labels(labels: Any, xp: Any) -> None:
         )
 
 
-def _example(rng: np.random.Generator) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Four lists of six items, graded relevance 0–3, the last two items of two lists
-    masked (every list keeps valid items)."""
-    scores, grades = 2 * rng.standard_normal((4, 6)), rng.uniform(0.0, 1.0, (4, 6))
-    where = np.ones((4, 6), dtype=bool)
-    where[::2, 4:] = False
-    return (scores, np.floor(4 * grades)), {"where": where}
-
-
-@loss("embedding", example=_example, rules={"axis": integer, "where": _mask_rule})
+@loss(rules={"axis": integer, "where": _mask_rule})
 def ranking_softmax(
     scores: Array,
     labels: Array,

@@ -25,7 +25,6 @@ import numpy as np
 
 from ._classes import _check_index_target, _labels
 from ._compat import cumulative_sum, device_of, scalar_like
-from ._examples import arrays, binary, integers, normal, one_hot, simplex, uniform
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, safe_div
 from ._reduction import reduce
@@ -132,14 +131,13 @@ def _tversky_base(
     return _penalty_ratio(penalty, tp + penalty + smooth, xp)
 
 
-_MASKS = arrays(uniform(2, 4, 5), binary(2, 4, 5))
 _SMOOTH = {"smooth": at_least(0.0), "axis": _axes}
 
 
 # --- overlap losses ----------------------------------------------------------------------
 
 
-@loss("segmentation", example=_MASKS, rules=_SMOOTH)
+@loss(rules=_SMOOTH)
 def dice(
     pred: Array,
     target: Array,
@@ -186,7 +184,7 @@ def dice(
     return _reduce_scores(loss_, reduction, ns)
 
 
-@loss("segmentation", example=_MASKS, rules=_SMOOTH)
+@loss(rules=_SMOOTH)
 def jaccard(
     pred: Array,
     target: Array,
@@ -222,11 +220,7 @@ def jaccard(
     return _reduce_scores(loss_, reduction, ns)
 
 
-@loss(
-    "segmentation",
-    example=arrays(uniform(2, 4, 5), binary(2, 4, 5), alpha=0.3, beta=0.7),
-    rules={**_SMOOTH, "alpha": at_least(0.0), "beta": at_least(0.0)},
-)
+@loss(rules={**_SMOOTH, "alpha": at_least(0.0), "beta": at_least(0.0)})
 def tversky(
     pred: Array,
     target: Array,
@@ -267,11 +261,7 @@ def tversky(
     return _reduce_scores(base, reduction, ns)
 
 
-@loss(
-    "segmentation",
-    example=_MASKS,
-    rules={**_SMOOTH, "alpha": at_least(0.0), "beta": at_least(0.0), "gamma": greater_than(0.0)},
-)
+@loss(rules={**_SMOOTH, "alpha": at_least(0.0), "beta": at_least(0.0), "gamma": greater_than(0.0)})
 def focal_tversky(
     pred: Array,
     target: Array,
@@ -320,11 +310,7 @@ def focal_tversky(
 # --- generalized Dice --------------------------------------------------------------------
 
 
-@loss(
-    "segmentation",
-    example=arrays(simplex(2, 5, 3), one_hot(2, 5, 3)),
-    rules={"smooth": at_least(0.0), "axis": _axes, "class_axis": integer},
-)
+@loss(rules={"smooth": at_least(0.0), "axis": _axes, "class_axis": integer})
 def generalized_dice(
     pred: Array,
     target: Array,
@@ -443,8 +429,6 @@ def _check_binary(x: Any, xp: Any) -> None:
 
 
 @loss(
-    "segmentation",
-    example=arrays(normal(2, 4, 5), binary(2, 4, 5)),
     rules={"per_image": boolean},
     coupled=lambda hp, ndim: not hp["per_image"],  # one sort over every pixel of the batch
 )
@@ -501,8 +485,7 @@ def lovasz_hinge(
 
 
 @loss(
-    "segmentation",
-    example=arrays(simplex(2, 3, 4, 3), integers(2, 3, 4, high=3)),
+    labels=(1,),
     rules={"axis": integer},
     coupled=True,  # one sort per class over every pixel of the batch
 )

@@ -23,19 +23,17 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from ._examples import arrays, binary, integers, normal, uniform
+from ._classes import _along, _index_cross_entropy, _labels, _setup
 from ._namespace import Namespace
 from ._primitives import nan_where, safe_div, safe_sqrt, shifted_logsumexp
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
 from ._validation import at_least, boolean, integer
-from .classification import _along, _index_cross_entropy, _labels, _setup
 from .segmentation import _axes, _overlap_input, _reduce_scores, _sum
 
 __all__ = ["dice_ce", "mcc", "softmax_dice"]
 
-_LOGITS_LABELS = arrays(normal(2, 4, 4, 3, scale=2.0), integers(2, 4, 4, high=3))
 _DICE_RULES = {"axis": integer, "smooth": at_least(0.0), "include_background": boolean}
 
 
@@ -128,7 +126,7 @@ def _check_classes(s: _Softmax, include_background: bool) -> None:
         )
 
 
-@loss("segmentation", example=_LOGITS_LABELS, rules=_DICE_RULES)
+@loss(labels=(1,), rules=_DICE_RULES)
 def softmax_dice(
     logits: Array,
     target: Array,
@@ -184,11 +182,7 @@ def softmax_dice(
     return reduce(_dice_per_sample(s, smooth, include_background), reduction, s.ns.xp)
 
 
-@loss(
-    "segmentation",
-    example=_LOGITS_LABELS,
-    rules={**_DICE_RULES, "lambda_dice": at_least(0.0), "lambda_ce": at_least(0.0)},
-)
+@loss(labels=(1,), rules={**_DICE_RULES, "lambda_dice": at_least(0.0), "lambda_ce": at_least(0.0)})
 def dice_ce(
     logits: Array,
     target: Array,
@@ -235,11 +229,7 @@ def dice_ce(
     return reduce(lambda_dice * dice + lambda_ce * _ce_per_sample(s), reduction, s.ns.xp)
 
 
-@loss(
-    "segmentation",
-    example=arrays(uniform(2, 4, 4), binary(2, 4, 4)),
-    rules={"eps": at_least(0.0), "axis": _axes},
-)
+@loss(rules={"eps": at_least(0.0), "axis": _axes})
 def mcc(
     pred: Array,
     target: Array,

@@ -17,10 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from ._compat import device_of, take_along_axis
-from ._examples import arrays, integers, normal
 from ._namespace import Namespace, resolve
 from ._primitives import log_softmax, masked_logsumexp, nan_where
 from ._reduction import reduce
@@ -209,20 +206,10 @@ def reduce_sequences(per_sequence: Any, target_lengths: Any, reduction: Any, xp:
     return reduce(per_sequence / xp.astype(lengths, per_sequence.dtype), reduction, xp)
 
 
-def _ctc_example(rng: np.random.Generator) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    (logits, targets), _ = arrays(normal(3, 6, 5), integers(3, 3, low=1, high=5))(rng)
-    lengths = np.array([6, 5, 4], dtype=np.int64), np.array([3, 2, 1], dtype=np.int64)
-    return (logits, targets, *lengths), {}
-
-
 # --- the loss -----------------------------------------------------------------------------
 
 
-@loss(
-    "classification",
-    example=_ctc_example,
-    rules={"blank": _blank_rule, "zero_infinity": boolean},
-)
+@loss(labels=(1,), rules={"blank": _blank_rule, "zero_infinity": boolean})
 def ctc(
     logits: Array,
     targets: Array,

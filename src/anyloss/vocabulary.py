@@ -15,11 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from ._classes import _labels
+from ._classes import _SMOOTHING, _labels, _weighted_reduce
 from ._compat import chunk_loop, custom_gradient, device_of, take_along_axis
-from ._examples import arrays, integers, normal
 from ._namespace import Namespace, resolve
 from ._primitives import max_along, nan_where
 from ._registry import loss
@@ -30,9 +27,9 @@ from ._validation import (
     fmt_shape,
     greater_than,
     integer,
+    is_zero,
     optional,
 )
-from .classification import _SMOOTHING, _is_zero, _weighted_reduce
 
 __all__ = ["linear_cross_entropy"]
 
@@ -123,7 +120,7 @@ def _forward(
     ``log s - (1-ε)(x_y - m) - ε(mean x - m) + z·lse²``.
     """
     xp = head.xp
-    smoothing = not _is_zero(head.label_smoothing)
+    smoothing = not is_zero(head.label_smoothing)
 
     def step(carry: tuple[Any, ...], chunk: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[()]]:
         m, s, picked, total = carry
@@ -148,7 +145,7 @@ def _forward(
     if smoothing:
         per_token = per_token - eps * (total / head.vocab - m)
     lse = log_s + m
-    if not _is_zero(head.z_loss):
+    if not is_zero(head.z_loss):
         per_token = per_token + head.z_loss * lse**2
     if keep is not None:
         per_token = xp.where(keep, per_token, xp.zeros_like(per_token))
@@ -169,7 +166,7 @@ def _backward(
     (lse,) = saved
     xp, eps = head.xp, head.label_smoothing
     scale = g if keep is None else xp.where(keep, g, xp.zeros_like(g))
-    soft = scale * (1 + 2 * head.z_loss * lse) if not _is_zero(head.z_loss) else scale
+    soft = scale * (1 + 2 * head.z_loss * lse) if not is_zero(head.z_loss) else scale
     soft, lse, scale = (xp.expand_dims(a, axis=1) for a in (soft, lse, scale))
     label_rows = xp.expand_dims(labels, axis=1)
 
@@ -179,7 +176,7 @@ def _backward(
         x = _chunk_logits(h, w_c, b_c, head)
         d = xp.exp(x - lse) * soft
         d = xp.where(label_rows == xp.expand_dims(columns, axis=0), d - (1 - eps) * scale, d)
-        if not _is_zero(eps):
+        if not is_zero(eps):
             d = d - (eps / head.vocab) * scale
         if head.softcap is not None:
             d = d * (1 - (x / head.softcap) ** 2)
@@ -217,15 +214,8 @@ def _check_shapes(hidden: Any, weight: Any, target: Any, bias: Any, ns: Namespac
         )
 
 
-def _example(rng: np.random.Generator) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Six tokens, four features, a vocabulary of eleven, a bias."""
-    made, _ = arrays(normal(6, 4), normal(11, 4), integers(6, high=11))(rng)
-    return made, {"bias": normal(11, scale=0.5)(rng)}
-
-
 @loss(
-    "classification",
-    example=_example,
+    labels=(2,),
     rules={
         "bias": optional(_array),
         "ignore_index": optional(integer),
@@ -234,7 +224,6 @@ def _example(rng: np.random.Generator) -> tuple[tuple[Any, ...], dict[str, Any]]
         "softcap": optional(greater_than(0.0)),
         "chunk_size": optional(_positive_integer),
     },
-    wrt=(0, 1, "bias"),
 )
 def linear_cross_entropy(
     hidden: Array,

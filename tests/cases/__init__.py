@@ -5,7 +5,8 @@ NumPy ``reference`` written out from the formula (never a call into anyloss). Op
 ``native`` references call the framework that the catalog names (torch, Optax, Keras,
 scikit-learn); they run where that framework is installed.
 
-Adding a loss to the matrix = one registry entry in ``src/anyloss`` + one ``Case`` here.
+Adding a loss to the matrix = one registry entry in ``src/anyloss``, its example in
+``anyloss/_checker/examples.py`` + one ``Case`` here.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class Case:
     reference: Callable[..., Any]
     """``reference(*arrays, reduction=..., **kwargs)`` in float64 NumPy."""
     make: Callable[[np.random.Generator], tuple[Any, ...]] | None = None
-    """Input arrays; ``None`` uses the registry's example (arrays and keywords)."""
+    """Input arrays; ``None`` uses the loss's example (arrays and keywords) from
+    ``anyloss._checker.examples``."""
     kwargs: dict[str, Any] = field(default_factory=dict)
     id: str = "default"
     native: tuple[Native, ...] = ()
@@ -73,11 +75,11 @@ class Case:
 
     def inputs(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Arrays and keywords (float64 / int64 NumPy)."""
-        import anyloss._registry as registry
+        from anyloss._checker import example
 
         rng = np.random.default_rng(self.seed)
         if self.make is None:
-            arrays, kw = registry.spec(self.loss).example(rng)
+            arrays, kw = example(self.loss)(rng)
             return arrays, {**kw, **self.kwargs}
         return tuple(self.make(rng)), dict(self.kwargs)
 

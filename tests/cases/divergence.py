@@ -12,6 +12,18 @@ from tests.cases import Case, Native, reduce_ref, reduced, simplex, torch_tensor
 # --- independent float64 references ---------------------------------------------------
 
 
+def _kl_terms(
+    p: Any, t: Any, axis: int, log_pred: bool, log_target: bool, dtype: Any
+) -> tuple[Any, Any, Any]:
+    """The measures ``p``, ``t`` (from logs where flagged), class axis last, in ``dtype``,
+    and ``t (log t - log p)`` with 0 where ``t == 0``."""
+    p, t = (np.moveaxis(a, axis, -1).astype(dtype) for a in (p, t))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_p, log_t = (p if log_pred else np.log(p)), (t if log_target else np.log(t))
+        pp, tt = (np.exp(p) if log_pred else p), (np.exp(t) if log_target else t)
+        return pp, tt, np.where(tt == 0, 0.0, tt * (log_t - log_p))
+
+
 def ref_kl_div(
     p: Any,
     t: Any,
@@ -20,12 +32,7 @@ def ref_kl_div(
     log_pred: bool = False,
     log_target: bool = False,
 ) -> Any:
-    p, t = np.moveaxis(p, axis, -1), np.moveaxis(t, axis, -1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_p = p if log_pred else np.log(p)
-        log_t = t if log_target else np.log(t)
-        tt = np.exp(t) if log_target else t
-        terms = np.where(tt == 0, 0.0, tt * (log_t - log_p))
+    _, _, terms = _kl_terms(p, t, axis, log_pred, log_target, np.float64)
     return reduce_ref(terms.sum(-1), reduction)
 
 
@@ -162,12 +169,8 @@ def ref_generalized_kl_div(
     log_target: bool = False,
 ) -> Any:
     # long double: the direct form cancels for nearly equal measures (case "near")
-    p, t = (np.moveaxis(a, axis, -1).astype(np.longdouble) for a in (p, t))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_p, log_t = (p if log_pred else np.log(p)), (t if log_target else np.log(t))
-        pp, tt = (np.exp(p) if log_pred else p), (np.exp(t) if log_target else t)
-        terms = np.where(tt == 0, 0.0, tt * (log_t - log_p)) - tt + pp
-    return reduce_ref(terms.sum(-1), reduction)
+    pp, tt, kl = _kl_terms(p, t, axis, log_pred, log_target, np.longdouble)
+    return reduce_ref((kl - tt + pp).sum(-1), reduction)
 
 
 def _log_softmax(x: Any) -> Any:

@@ -25,12 +25,12 @@ def _variants() -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
     import numpy as np
 
     import anyloss
-    from anyloss._registry import spec
+    from anyloss import _checker
 
     rng = np.random.default_rng(0)
     out = []
     for name in anyloss.available():
-        arrays, kw = spec(name).example(rng)
+        arrays, kw = _checker.example(name)(rng)
         out.append((name, name, arrays, kw))
     logits, labels = rng.standard_normal((8, 5)), np.array([0, 4, -1, -1, -1, 2, 3, -1])
     weighted = {"weight": np.array([1.0, 0.5, 2.0, 1.5, 3.0]), "ignore_index": -1}
@@ -70,7 +70,7 @@ def _split(
 def _deviation(a: Any, b: Any) -> float:
     import numpy as np
 
-    from anyloss._tolerance import deviation
+    from anyloss._checker.tolerance import deviation
 
     return deviation(np.asarray(a), np.asarray(b))
 

@@ -24,11 +24,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from .._classes import _index_cross_entropy, _is_index_target, _labels
 from .._namespace import Namespace, resolve
 from .._primitives import nan_where, shifted_logsumexp
 from .._reduction import reduce
 from .._validation import check_axis, check_reduction, fmt_shape
-from ..classification import _index_cross_entropy, _is_index_target, _labels
 
 __all__ = ["am_lfs_cross_entropy", "search_softmax_cross_entropy"]
 

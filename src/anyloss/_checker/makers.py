@@ -1,18 +1,34 @@
-"""Example-input generators for the registry (used by ``anyloss check`` and the tests).
+"""Makers of example inputs: ``arrays(maker, ...)`` builds an example from one maker per array.
 
-Each returns ``example(rng) -> (arrays, kwargs)`` with float64 / int64 NumPy arrays.
-Shapes are small so that finite-difference gradients stay cheap.
+An example is ``example(rng) -> (arrays, kwargs)`` with float64 / int64 / bool NumPy
+arrays; a maker is ``maker(rng) -> array``. Shapes are small so that finite-difference
+gradients stay cheap.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._registry import Example
+__all__ = [
+    "Example",
+    "arrays",
+    "binary",
+    "boxes",
+    "integers",
+    "label_sets",
+    "normal",
+    "one_hot",
+    "signs",
+    "simplex",
+    "uniform",
+    "unit_rows",
+]
 
-__all__ = ["arrays", "binary", "integers", "normal", "one_hot", "signs", "simplex", "uniform"]
+Example = Callable[[np.random.Generator], tuple[tuple[Any, ...], dict[str, Any]]]
+"""``example(rng) -> (arrays, kwargs)``: float64/int64 NumPy inputs for a loss."""
 
 
 def arrays(*makers: Any, **kwargs: Any) -> Example:
@@ -64,5 +80,38 @@ def simplex(*shape: int) -> Any:
     def make(rng: np.random.Generator) -> Any:
         p = rng.uniform(0.05, 1.0, shape)
         return p / p.sum(axis=-1, keepdims=True)
+
+    return make
+
+
+def unit_rows(n: int, d: int) -> Any:
+    """Maker: ``(n, d)`` standard-normal rows scaled to unit length."""
+
+    def make(rng: np.random.Generator) -> Any:
+        x = rng.standard_normal((n, d))
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    return make
+
+
+def label_sets(n: int, c: int) -> Any:
+    """Maker: per row a random set of target classes, then -1 padding (``multilabel_margin``)."""
+
+    def make(rng: np.random.Generator) -> Any:
+        out = np.full((n, c), -1, dtype=np.int64)
+        for row in out:
+            k = int(rng.integers(1, c))
+            row[:k] = rng.permutation(c)[:k]
+        return out
+
+    return make
+
+
+def boxes(n: int = 6) -> Any:
+    """Maker: ``n`` boxes with corners in order: top-left in [0, 4)², sides in (0.5, 3)."""
+
+    def make(rng: np.random.Generator) -> Any:
+        top_left = rng.uniform(0.0, 4.0, (n, 2))
+        return np.concatenate([top_left, top_left + rng.uniform(0.5, 3.0, (n, 2))], axis=1)
 
     return make

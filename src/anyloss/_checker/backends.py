@@ -27,6 +27,10 @@ class Backend:
     module: str = ""
     autograd: bool = False
     half_dtypes: tuple[str, ...] = ()
+    low_precision_on_every_case: bool = True
+    """Whether the matrix runs every case in float32 and half precision, or (False: a
+    compile per case and dtype) each loss's default and extreme-input cases only (every
+    case runs in float64 either way)."""
 
     def __init__(self) -> None:
         self.lib = importlib.import_module(self.module)
@@ -116,6 +120,7 @@ class TorchCudaBackend(TorchBackend):
 class JaxBackend(Backend):
     name, module, autograd = "jax", "jax", True
     half_dtypes = ("float16", "bfloat16")
+    low_precision_on_every_case = False  # each case and dtype compiles (jit)
 
     def __init__(self) -> None:
         super().__init__()

@@ -1,11 +1,11 @@
 """``anyloss check``: every registered loss on every importable backend, in one table.
 
-For each loss, the registry's example inputs are run on each backend in float32 and
-float64; the value (every reduction) is compared with the float64 NumPy result, and
+For each loss, its example inputs (``anyloss._checker.examples``) are run on each backend
+in float32 and float64; the value (every reduction) is compared with the float64 NumPy result, and
 where the backend has autograd (torch, jax) the gradient is compared with central
 finite differences of the float64 NumPy loss (values the loss stops the gradient of,
 such as ``complete_box_iou``'s α, held constant). The table shows the largest deviation
-(``anyloss._tolerance.deviation``) per loss and backend, under a legend that explains
+(``anyloss._checker.tolerance.deviation``) per loss and backend, under a legend that explains
 the columns and prints the tolerances. The exit status is 1 if any deviation exceeds the
 tolerance of its dtype, 2 if a backend named with ``--backend`` cannot be used (which
 and why go to stderr). Without ``--backend``: numpy and every other backend installed
@@ -20,94 +20,18 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ._compat import frozen_stops
+from . import example, wrt
+from .harness import convert, finite_difference, frozen_stops, pick, weighted_objective
 
-__all__ = [
-    "convert",
-    "finite_difference",
-    "main",
-    "pick",
-    "substitute",
-    "weighted_objective",
-]
+__all__ = ["main", "run"]
 
 REDUCTIONS = ("mean", "sum", "none")
 DTYPES = ("float32", "float64")
-
-
-def finite_difference(
-    f: Callable[..., float], xs: Sequence[np.ndarray], rel_step: float = 1e-6
-) -> list[np.ndarray]:
-    """Central finite-difference gradient of a float64 scalar function, every element."""
-    grads = []
-    for k, x in enumerate(xs):
-        x = np.asarray(x, dtype=np.float64)
-        g = np.zeros_like(x)
-        for idx in np.ndindex(x.shape):
-            h = rel_step * max(1.0, abs(float(x[idx])))
-            up, down = x.copy(), x.copy()
-            up[idx] += h
-            down[idx] -= h
-            args_up = [*xs[:k], up, *xs[k + 1 :]]
-            args_down = [*xs[:k], down, *xs[k + 1 :]]
-            g[idx] = (f(*args_up) - f(*args_down)) / (up[idx] - down[idx])
-        grads.append(g)
-    return grads
-
-
-def convert(backend: Any, x: Any, dtype: str) -> Any:
-    """A float64/int64/bool NumPy input as ``backend``'s array (floats in ``dtype``, integers
-    as int64); anything else (Python numbers, ``None``) unchanged."""
-    if not isinstance(x, np.ndarray):
-        return x
-    if np.issubdtype(x.dtype, np.floating):
-        return backend.asarray(x, dtype)
-    if x.dtype == np.bool_:
-        return backend.asarray(x, "bool")
-    return backend.asarray(x, "int64")
-
-
-def substitute(
-    args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str], values: Sequence[Any]
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """``args``/``kwargs`` with the ``wrt`` entries (positions or keywords) replaced."""
-    a, k = list(args), dict(kwargs)
-    for key, v in zip(wrt, values, strict=False):
-        if isinstance(key, int):
-            a[key] = v
-        else:
-            k[key] = v
-    return tuple(a), k
-
-
-def pick(args: tuple[Any, ...], kwargs: dict[str, Any], wrt: Sequence[int | str]) -> list[Any]:
-    """The ``wrt`` entries of ``args``/``kwargs``: the inputs to differentiate."""
-    return [args[key] if isinstance(key, int) else kwargs[key] for key in wrt]
-
-
-def weighted_objective(
-    fn: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    wrt: Sequence[int | str],
-    cotangents: Mapping[str, Any],
-) -> Callable[..., Any]:
-    """The scalar whose gradient is checked: ``Σ_r sum(fn(..., reduction=r) * cotangent_r)``
-    as a function of the ``wrt`` inputs (one call, so jax compiles it once)."""
-
-    def objective(*diff: Any) -> Any:
-        a, k = substitute(args, kwargs, wrt, diff)
-        total = 0
-        for reduction, cot in cotangents.items():
-            total = total + (fn(*a, reduction=reduction, **k) * cot).sum()
-        return total
-
-    return objective
 
 
 class _Row:
@@ -121,10 +45,10 @@ class _Row:
 
 
 def _check_one(name: str, backend: Any, ref: dict[str, Any]) -> _Row:
-    from ._registry import spec
-    from ._tolerance import TOLERANCES, deviation
+    from .._registry import spec
+    from .tolerance import TOLERANCES, deviation
 
-    s, row = spec(name), _Row()
+    s, row, diff = spec(name), _Row(), wrt(name)
     args, kwargs = ref["inputs"]
     for dtype in DTYPES:
         tol = TOLERANCES[dtype]
@@ -141,8 +65,8 @@ def _check_one(name: str, backend: Any, ref: dict[str, Any]) -> _Row:
             row.failed |= not dev <= tol.value
         if backend.autograd:
             cot = backend.asarray(ref["cotangent"], dtype)
-            objective = weighted_objective(s.fn, b_args, b_kwargs, s.wrt, {"none": cot})
-            _, grads = backend.value_and_grad(objective, pick(b_args, b_kwargs, s.wrt))
+            objective = weighted_objective(s.fn, b_args, b_kwargs, diff, {"none": cot})
+            _, grads = backend.value_and_grad(objective, pick(b_args, b_kwargs, diff))
             dev = max(deviation(g, r) for g, r in zip(grads, ref["grads"], strict=False))
             row.grad = max(row.grad or 0.0, dev)
             limit = max(tol.grad, TOLERANCES["finite-difference"].grad)
@@ -152,18 +76,18 @@ def _check_one(name: str, backend: Any, ref: dict[str, Any]) -> _Row:
 
 def _reference(name: str) -> dict[str, Any]:
     """float64 NumPy values for every reduction and the finite-difference gradient."""
-    from ._registry import spec
+    from .._registry import spec
 
-    s = spec(name)
-    args, kwargs = s.example(np.random.default_rng(0))
+    s, diff = spec(name), wrt(name)
+    args, kwargs = example(name)(np.random.default_rng(0))
     ref: dict[str, Any] = {"inputs": (args, kwargs)}
     for reduction in REDUCTIONS:
         ref[reduction] = np.asarray(s.fn(*args, reduction=reduction, **kwargs), dtype=np.float64)
     cot = np.random.default_rng(1).standard_normal(ref["none"].shape)
     ref["cotangent"] = cot
 
-    objective = weighted_objective(s.fn, args, kwargs, s.wrt, {"none": cot})
-    diff_in = [np.asarray(d, dtype=np.float64) for d in pick(args, kwargs, s.wrt)]
+    objective = weighted_objective(s.fn, args, kwargs, diff, {"none": cot})
+    diff_in = [np.asarray(d, dtype=np.float64) for d in pick(args, kwargs, diff)]
     with frozen_stops() as replay:  # stopped values held at the example, as autograd does
         objective(*diff_in)
 
@@ -183,7 +107,7 @@ def _fmt(x: float | None) -> str:
 
 def _backends(names: Sequence[str]) -> tuple[list[Any], dict[str, str]]:
     """The adapters of ``names`` that can run here, and why each other one cannot."""
-    from ._backends import make_backend
+    from .backends import make_backend
 
     found, missing = [], {}
     for n in names:
@@ -195,7 +119,7 @@ def _backends(names: Sequence[str]) -> tuple[list[Any], dict[str, str]]:
 
 
 def _legend(out: Any) -> None:
-    from ._tolerance import TOLERANCES
+    from .tolerance import TOLERANCES
 
     tol = {d: TOLERANCES[d] for d in DTYPES}
     fd = TOLERANCES["finite-difference"].grad
@@ -316,8 +240,8 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ._backends import BACKENDS, CPU_BACKENDS, GPU_BACKENDS
-    from ._registry import available
+    from .._registry import available
+    from .backends import BACKENDS, CPU_BACKENDS, GPU_BACKENDS
 
     parser = argparse.ArgumentParser(prog="anyloss check", description=__doc__.split("\n")[0])
     parser.add_argument(
