@@ -78,7 +78,7 @@ from anyloss import _checker  # noqa: E402
 from benchmarks.natives import JAX, MONAI, NUMPY, TORCH, Native  # noqa: E402
 
 LARGE_ELEMENTS = 2**18
-MAX_ROWS = {"ntxent": 2048}  # (N, N) similarities
+MAX_ROWS = dict.fromkeys(("ntxent", "supcon", "circle", "clip_contrastive"), 2048)  # (N, N)
 VOCABULARY_SHAPE = (8192, 512, 65536)
 VOCABULARY_MARKS = ("<!-- VOCABULARY -->", "<!-- /VOCABULARY -->")
 VOCABULARY_NOTES: list[str] = []  # lines the vocabulary benches add under their tables
