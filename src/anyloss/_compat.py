@@ -274,6 +274,9 @@ def chunk_loop(
     shapes and dtypes the body keeps, ``outs`` a tuple of arrays (or ``None``) whose
     first axis is the chunk's rows. Returns the last carry and each entry of ``outs``
     concatenated over the chunks along axis 0 (``None`` where the body gave ``None``).
+    Make the initial ``carry`` from the arrays the body reads (``zeros_like``), not from
+    their shapes: under jax's ``shard_map`` a scan's state must keep one type, and what
+    the body computes from a sharded input varies over the manual axes.
     A loss that walks a large axis in pieces (``linear_cross_entropy``'s vocabulary)
     runs its loop through this, so that only one chunk's temporaries are alive at a time.
 

@@ -56,7 +56,8 @@ def mse(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
         ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per element).
     """
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
-    return reduce(ns.xp.square(p - t), reduction, ns.xp)
+    # operators, not xp.square: NumPy then squares the temporary difference in place
+    return reduce((p - t) ** 2, reduction, ns.xp)
 
 
 @loss()
@@ -66,7 +67,7 @@ def mae(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     Matches ``torch.nn.functional.l1_loss`` and ``sklearn.metrics.mean_absolute_error``.
     """
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
-    return reduce(ns.xp.abs(p - t), reduction, ns.xp)
+    return reduce(abs(p - t), reduction, ns.xp)  # an operator, as in ``mse``
 
 
 def _huber_core(x: Any, delta: Any, xp: Any) -> Any:

@@ -134,8 +134,11 @@ def _forward(
             total = total + xp.sum(x, axis=1)
         return (new_m, s, picked, total), ()
 
-    zero = xp.zeros(h.shape[:1], dtype=h.dtype, device=device_of(h))
-    start = (xp.full(h.shape[:1], -math.inf, dtype=h.dtype, device=device_of(h)), zero, zero, zero)
+    # made from ``h``, not from its shape: under ``shard_map`` the loop's state then has
+    # the type of what the chunks make of ``h`` (varying over the manual axes), as a
+    # ``lax.scan`` requires
+    zero = xp.zeros_like(h[:, 0])
+    start = (zero - math.inf, zero, zero, zero)
     (m, s, picked, total), _ = chunk_loop(
         step, start, (w, b, _columns(labels, head)), head.chunk, xp
     )
