@@ -128,8 +128,7 @@ def guarded_call(
             elif kind == "complex":
                 raise KeyError(kind)
         for v in kwargs.values():
-            dtype = getattr(v, "dtype", None)
-            if dtype is not None and dtype_kind(dtype) == "half":
+            if _is_half(v):
                 half = True
     except (AttributeError, KeyError, TypeError):  # not an array, a new or unhashable dtype
         kinds = check_array_arguments(loss, fn, args, scalars)

@@ -70,7 +70,6 @@ _PREVALIDATED: dict[str, Callable[..., Any]] = {}
 """Each loss's call path without the hyperparameter checks (for callers that validated
 them once, as the torch modules do at construction): array checks, half precision in
 float32, native kernel or portable body."""
-FAMILIES = ("regression", "classification", "segmentation", "detection", "embedding", "robust")
 FAMILY_OF_MODULE = {
     "regression": "regression",
     "binary": "classification",
@@ -88,6 +87,8 @@ FAMILY_OF_MODULE = {
     "robust": "robust",
 }
 """The family of each module of losses (``anyloss.<module>``): one docs page per family."""
+FAMILIES = tuple(dict.fromkeys(FAMILY_OF_MODULE.values()))
+"""The families, in the order of the docs and of ``available()``."""
 
 
 def _family(fn: Callable[..., Any]) -> str:

@@ -32,8 +32,13 @@ class Backend:
     compile per case and dtype) each loss's default and extreme-input cases only (every
     case runs in float64 either way)."""
 
+    needs_cuda: bool = False
+    """A GPU backend: unusable (``ImportError``) where its library sees no CUDA device."""
+
     def __init__(self) -> None:
         self.lib = importlib.import_module(self.module)
+        if self.needs_cuda and not self.lib.cuda.is_available():
+            raise ImportError(f"{self.name} was asked for but no CUDA device is available")
 
     def __repr__(self) -> str:
         return self.name
@@ -109,12 +114,7 @@ class TorchBackend(Backend):
 
 
 class TorchCudaBackend(TorchBackend):
-    name, device = "torch-cuda", "cuda"
-
-    def __init__(self) -> None:
-        super().__init__()
-        if not self.lib.cuda.is_available():
-            raise ImportError("torch-cuda was asked for but torch sees no CUDA device")
+    name, device, needs_cuda = "torch-cuda", "cuda", True
 
 
 class JaxBackend(Backend):
@@ -157,12 +157,7 @@ class DaskBackend(Backend):
 
 
 class CupyBackend(Backend):
-    name, module = "cupy", "cupy"
-
-    def __init__(self) -> None:
-        super().__init__()
-        if not self.lib.cuda.is_available():
-            raise ImportError("cupy was asked for but no CUDA device is available")
+    name, module, needs_cuda = "cupy", "cupy", True
 
     def asarray(self, x: Any, dtype: str) -> Any:
         return self.lib.asarray(np.asarray(x), dtype=dtype)
