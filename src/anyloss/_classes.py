@@ -18,6 +18,7 @@ from typing import Any
 
 from ._compat import index_dtype, take_along_axis
 from ._namespace import Namespace, resolve
+from ._primitives import nan_where
 from ._reduction import reduce
 from ._validation import (
     check_axis,
@@ -186,14 +187,19 @@ def _times_log(t: Any, log_q: Any, xp: Any) -> Any:
     return t * xp.where(nonzero, log_q, xp.zeros_like(log_q))
 
 
-def _index_cross_entropy(x: Any, log_s: Any, m: Any, labels: Any, axis: int, xp: Any) -> Any:
+def _index_cross_entropy(
+    x: Any, log_s: Any, m: Any, labels: Any, axis: int, xp: Any, bad: Any = None
+) -> Any:
     """``-log p_y = log_s - (x_y - max)`` per sample, ``x_y`` gathered from the logits.
 
     ``x_y - max`` is the same rounding as ``z`` at ``y``, but taken after the gather, so
-    XLA need not keep the ``(N, C)`` shifted logits for it.
+    XLA need not keep the ``(N, C)`` shifted logits for it. A ``bad`` label (unchecked,
+    out of range) makes ``x_y`` NaN right at the gather: the per-sample values then come
+    out of one fused pass with the sum (a NaN applied after it splits XLA's fusion).
     """
     shift = xp.squeeze(m, axis=axis)
-    return xp.squeeze(log_s, axis=axis) - (_gather(x, labels, axis, xp) - shift)
+    x_y = nan_where(bad, _gather(x, labels, axis, xp), xp)
+    return xp.squeeze(log_s, axis=axis) - (x_y - shift)
 
 
 def _soft_cross_entropy(z: Any, log_s: Any, t: Any, w: Any, axis: int, xp: Any) -> Any:

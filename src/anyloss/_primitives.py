@@ -180,17 +180,22 @@ def nan_where(bad: Any, x: Any, xp: Any) -> Any:
 def log_ratio(t: Any, p: Any, xp: Any) -> Any:
     """``log(t / p)`` where ``t != 0``, else 0; gradient-safe (double where).
 
-    Where ``t`` is within half of ``p`` it is ``log1p((t - p) / p)``: ``t - p`` is exact
-    there, so nearly equal distributions keep their small divergence in half precision
-    (two separate logs would each round by far more than the divergence).
+    The value is ``log t - log p`` plus a correction where ``t`` is within half of ``p``:
+    there ``log1p((t - p) / p)`` is taken instead (``t - p`` is exact), so nearly equal
+    distributions keep their small divergence in half precision (two separate logs each
+    round by far more than the divergence). The two forms are one function, so the
+    correction's gradient is stopped (``_compat.stop_gradient``): the derivative is that
+    of the two logs, ``1/t`` and ``-1/p``, and no gradient flows through ``log1p`` and
+    the quotient (under ``jax.grad`` half the work of differentiating both forms).
     """
     nonzero = t != 0
     one = xp.ones_like(t)
+    zero = xp.zeros_like(t)
     close = xp.logical_and(nonzero, xp.abs(t - p) <= p / 2)
     t_c, p_c = xp.where(close, t, one), xp.where(close, p, one)
+    logs = xp.log(xp.where(nonzero, t, one)) - xp.log(xp.where(nonzero, p, one))
     near = xp.log1p((t_c - p_c) / p_c)
-    far = xp.log(xp.where(nonzero, t, one)) - xp.log(xp.where(nonzero, p, one))
-    return xp.where(close, near, xp.where(nonzero, far, xp.zeros_like(t)))
+    return xp.where(nonzero, logs + stop_gradient(xp.where(close, near - logs, zero)), zero)
 
 
 SERIES_RADIUS = 0.25

@@ -187,12 +187,13 @@ def cross_entropy(
 
 def _index_terms(
     x: Any, target: Any, ns: Namespace, ax: int, ignore_index: int | None
-) -> tuple[Any, Any, Any, Any, Any, Any]:
-    """The shifted logits and log-sum-exp, the labels with their keep and unchecked-bad
-    masks, and ``-log p_y`` per sample: what every class-index softmax loss starts from."""
+) -> tuple[Any, Any, Any, Any, Any]:
+    """The shifted logits and log-sum-exp, the labels with their keep mask, and
+    ``-log p_y`` per sample (NaN at an unchecked out-of-range label): what every
+    class-index softmax loss starts from."""
     z, log_s, m = shifted_logsumexp(x, ns.xp, axis=ax)
     labels, keep, bad = _labels(target, ignore_index, int(x.shape[ax]), ns)
-    return z, log_s, labels, keep, bad, _index_cross_entropy(x, log_s, m, labels, ax, ns.xp)
+    return z, log_s, labels, keep, _index_cross_entropy(x, log_s, m, labels, ax, ns.xp, bad)
 
 
 def _with_smoothing(
@@ -217,11 +218,11 @@ def _cross_entropy_of_indices(
 ) -> Any:
     """:func:`cross_entropy` of class indices: ``-w_y log p_y``, torch's weighted mean."""
     xp = ns.xp
-    z, log_s, labels, keep, bad, nll_y = _index_terms(x, target, ns, ax, ignore_index)
+    z, log_s, labels, keep, nll_y = _index_terms(x, target, ns, ax, ignore_index)
     tw = None if w is None else _take_weight(w, labels, xp)
     per_sample = nll_y if tw is None else tw * nll_y
     per_sample = _with_smoothing(per_sample, z, log_s, w, ax, label_smoothing, xp)
-    return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
+    return _weighted_reduce(per_sample, reduction, xp, keep, tw)  # NaN at bad labels
 
 
 def _cross_entropy_of_probabilities(
@@ -275,11 +276,11 @@ def nll(
         )
     xp = ns.xp
     labels, keep, bad = _labels(target, ignore_index, num_classes, ns)
-    per_sample = -_gather(ns.float(log_probs), labels, ax, xp)
+    per_sample = -nan_where(bad, _gather(ns.float(log_probs), labels, ax, xp), xp)
     tw = None if w is None else _take_weight(w, labels, xp)
     if tw is not None:
         per_sample = tw * per_sample
-    return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
+    return _weighted_reduce(per_sample, reduction, xp, keep, tw)
 
 
 @loss(rules={"axis": integer, "eps": _open_interval(0.0, 0.5), "label_smoothing": _SMOOTHING})
@@ -396,7 +397,7 @@ def _focal_of_indices(
 ) -> Any:
     """:func:`softmax_focal` of class indices: the factor and the log at ``y`` only."""
     xp = ns.xp
-    z, log_s, labels, keep, bad, per_sample = _index_terms(x, target, ns, ax, ignore_index)
+    z, log_s, labels, keep, per_sample = _index_terms(x, target, ns, ax, ignore_index)
     if not is_zero(gamma):
         log1m_p = _gather(_log1m_softmax(z - log_s, xp, axis=ax), labels, ax, xp)
         per_sample = _focal_factor(log1m_p, gamma, xp) * per_sample
@@ -405,7 +406,7 @@ def _focal_of_indices(
         per_sample = tw * per_sample
     if alpha is not None:
         per_sample = alpha * per_sample
-    return _weighted_reduce(nan_where(bad, per_sample, xp), reduction, xp, keep, tw)
+    return _weighted_reduce(per_sample, reduction, xp, keep, tw)  # NaN at bad labels
 
 
 def _focal_of_probabilities(
@@ -472,10 +473,10 @@ def poly1_cross_entropy(
         poly = xp.sum(t * -xp.expm1(log_p), axis=ax)
         return reduce(ce + epsilon * poly, reduction, xp)
     labels, _, bad = _labels(target, None, num_classes, ns)
-    log_p_y = _gather(log_p, labels, ax, xp)
+    log_p_y = nan_where(bad, _gather(log_p, labels, ax, xp), xp)
     ce, poly = -log_p_y, -xp.expm1(log_p_y)
     if not is_zero(label_smoothing):
         ls = label_smoothing
         ce = (1 - ls) * ce - (ls / num_classes) * xp.sum(log_p, axis=ax)
         poly = (1 - ls) * poly + ls * (num_classes - 1) / num_classes
-    return reduce(nan_where(bad, ce + epsilon * poly, xp), reduction, xp)
+    return reduce(ce + epsilon * poly, reduction, xp)

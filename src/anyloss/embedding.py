@@ -560,11 +560,10 @@ def ntxent(
     unit = e / xp.sqrt(xp.maximum(sq, scalar_like(float(xp.finfo(ns.dtype).eps), sq, xp)))
     s = xp.matmul(unit / temperature, xp.permute_dims(unit, (1, 0)))
     positive, negative = _pair_masks(labels, n, ns)
-    lse, has_negative = _masked_rows_logsumexp(s, negative, xp)
-    # -log(e^s / (e^s + e^lse)) = softplus(lse - s), one logaddexp pass over the pairs
+    # -log(e^s / (e^s + e^lse)) = softplus(lse - s), one logaddexp pass over the pairs; a
+    # row without negatives has lse = -inf (zero gradient), so its pairs give exactly 0
+    lse = masked_logsumexp(xp.where(negative, s, scalar_like(-math.inf, s, xp)), xp, axis=1)
     pair_loss = xp.logaddexp(lse - s, scalar_like(0.0, s, xp))
-    per_pair = xp.where(
-        xp.logical_and(positive, has_negative), pair_loss, scalar_like(0.0, pair_loss, xp)
-    )
+    per_pair = xp.where(positive, pair_loss, scalar_like(0.0, pair_loss, xp))
     n_pairs = xp.astype(xp.count_nonzero(positive), ns.dtype)
     return reduce(xp.sum(per_pair, axis=1), reduction, xp, normalizer=n_pairs)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._classes import _gather, _index_cross_entropy, _is_index_target, _labels
 from ._namespace import Namespace, resolve
-from ._primitives import nan_where, relu, safe_sqrt, shifted_logsumexp, softplus
+from ._primitives import relu, safe_sqrt, shifted_logsumexp, softplus
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
@@ -83,8 +83,7 @@ def _margin_softmax(
     is_target = xp.expand_dims(labels, axis=ax) == xp.reshape(classes, tuple(shape))
     logits = xp.where(is_target, xp.expand_dims(target_logit, axis=ax), scale * c)
     _, log_s, m = shifted_logsumexp(logits, xp, axis=ax)
-    per_sample = _index_cross_entropy(logits, log_s, m, labels, ax, xp)
-    return reduce(nan_where(bad, per_sample, xp), reduction, xp)
+    return reduce(_index_cross_entropy(logits, log_s, m, labels, ax, xp, bad), reduction, xp)
 
 
 def _batch(embeddings: Any, labels: Any) -> tuple[Namespace, Any]:
