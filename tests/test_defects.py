@@ -250,3 +250,30 @@ def test_nan_is_not_swallowed(backend: Backend) -> None:
     assert math.isnan(float(backend.to_numpy(anyloss.cosine_embedding(a, b, y))))
     (y,) = _arrays(backend, "float64", [-1.0])
     assert math.isnan(float(backend.to_numpy(anyloss.cosine_embedding(a, b, y))))
+
+
+# --- log_cosh to the last bits, tiny residuals to the linear tail (issue 8) ---------------
+
+LOG_COSH_X = np.array([1e-7, 1e-4, 1e-2, 0.5, 3.0, 19.9, 20.0, 25.0, 1e4])
+
+
+def _ref_log_cosh(x: np.ndarray) -> np.ndarray:
+    """float64: the series ``x²/2 - x⁴/12`` below 1e-3 (exact there), else logaddexp."""
+    series = x**2 / 2 - x**4 / 12
+    return np.where(x < 1e-3, series, np.logaddexp(x, -x) - math.log(2.0))
+
+
+def test_log_cosh_keeps_float32_precision_from_tiny_to_huge_residuals(backend: Backend) -> None:
+    """Relative error within 8 float32 ulps everywhere: no cancellation against log 2 at
+    small residuals, no overflow of cosh past 89, and the linear tail past 20."""
+    p, t = _arrays(backend, "float32", LOG_COSH_X, np.zeros_like(LOG_COSH_X))
+    got = backend.to_numpy(anyloss.log_cosh(p, t, reduction="none"))
+    np.testing.assert_allclose(got, _ref_log_cosh(LOG_COSH_X), rtol=1e-6, atol=0)
+
+
+def test_log_cosh_gradient_keeps_float32_precision(grad_backend: Backend) -> None:
+    """The gradient is tanh(x) within 8 float32 ulps, also at 1e-7 (where an |x| - min(|x|,
+    20) tail would round it to 0) and at the joint 20."""
+    p, t = _arrays(grad_backend, "float32", LOG_COSH_X, np.zeros_like(LOG_COSH_X))
+    _, (g,) = grad_backend.value_and_grad(lambda x: anyloss.log_cosh(x, t, reduction="sum"), [p])
+    np.testing.assert_allclose(g, np.tanh(LOG_COSH_X), rtol=1e-6, atol=0)
