@@ -277,11 +277,12 @@ def sparsemax(
     ns, ax, labels, bad = _class_indices(logits, target, axis, "sparsemax")
     xp = ns.xp
     z = ns.float(logits)
-    d = z - xp.expand_dims(_gather(z, labels, ax, xp), axis=ax)
+    z_y = nan_where(bad, _gather(z, labels, ax, xp), xp)  # a bad label: a NaN row
+    d = z - xp.expand_dims(z_y, axis=ax)
     tau = _sparsemax_threshold(d, xp, axis=ax)
     above = relu(d - tau, xp)
     per_sample = xp.squeeze(tau, axis=ax) + xp.sum(above * above, axis=ax) / 2 + 0.5
-    return reduce(nan_where(bad, per_sample, xp), reduction, xp)
+    return reduce(per_sample, reduction, xp)
 
 
 # --- perceptrons -------------------------------------------------------------------------
