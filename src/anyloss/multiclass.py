@@ -338,5 +338,5 @@ def multiclass_perceptron(
     ns, ax, labels, bad = _class_indices(scores, target, axis, "multiclass_perceptron")
     xp = ns.xp
     s = ns.float(scores)
-    per_sample = max_along(s, xp, axis=ax) - _gather(s, labels, ax, xp)
-    return reduce(nan_where(bad, per_sample, xp), reduction, xp)
+    picked = nan_where(bad, _gather(s, labels, ax, xp), xp)  # NaN at a bad label, fused
+    return reduce(max_along(s, xp, axis=ax) - picked, reduction, xp)
