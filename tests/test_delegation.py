@@ -142,17 +142,18 @@ def test_targets_other_than_signs_are_refused(
     name: str, size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The kernel's check of the ±1 targets (a list read for a few values, one ``aminmax``
-    of ``|t|`` for many) lets -1 and +1 through natively and declines NaN, 0, 0.5, -1.5
-    and inf, so the portable body raises the catalog's error naming the target."""
+    of ``|t|`` for many) lets -1 and +1 through natively and declines NaN, 0, 0.5, -1.5,
+    2 and inf, so the portable body raises the catalog's error naming the target."""
     calls = _spy(monkeypatch, name)
     rng = np.random.default_rng(0)
-    scores = [torch.from_numpy(rng.uniform(0.0, 2.0, size)) for _ in range(2)]
-    signs = torch.from_numpy(rng.choice([-1.0, 1.0], size))
-    args = scores if name == "margin_ranking" else scores[:1]
-    getattr(anyloss, name)(*args, signs)
-    for bad in (math.nan, 0.0, 0.5, -1.5, math.inf):
-        target = signs.clone()
-        target[size // 2] = bad
-        with pytest.raises(ValueError, match=r"target values must be one of -1\.0, 1\.0"):
-            getattr(anyloss, name)(*args, target)
-    assert calls == [True] + [False] * 5
+    for dtype in (torch.float32, torch.float64):
+        scores = [torch.from_numpy(rng.uniform(0.0, 2.0, size)).to(dtype) for _ in range(2)]
+        signs = torch.from_numpy(rng.choice([-1.0, 1.0], size)).to(dtype)
+        args = scores if name == "margin_ranking" else scores[:1]
+        getattr(anyloss, name)(*args, signs)
+        for bad in (math.nan, 0.0, 0.5, -1.5, 2.0, math.inf):
+            target = signs.clone()
+            target[size // 2] = bad
+            with pytest.raises(ValueError, match=r"target values must be one of -1\.0, 1\.0"):
+                getattr(anyloss, name)(*args, target)
+    assert calls == ([True] + [False] * 6) * 2
