@@ -234,14 +234,18 @@ def _all_signs(target: Any) -> bool:
     """Every value of ``target`` (float32 or float64) is -1 or +1: not NaN, 0, 0.5, -1.5,
     2 or inf.
 
-    A few values are read as a list and tested as a set (NaN is in no set). More are
+    A few values are read as lists and tested as sets (NaN is in no set). More are
     tested in two passes: ``|t|`` (one temporary), then the least and the largest of its
     bits read as integers (one ``aminmax``, twice as fast as a float one, which must look
     for NaN): both are the bits of 1.0 only if every ``|t|`` is 1.0 (a NaN's bits are
     not). ``(|t| == 1).all()`` cost three kernels and two full-size temporaries, about
     three times as long.
     """
-    if target.numel() <= _FEW_SIGNS:
+    if target.numel() <= _FEW_SIGNS:  # no flattened copy where the list needs none
+        if target.ndim == 1:
+            return _SIGNS.issuperset(target.tolist())
+        if target.ndim == 2:
+            return all(map(_SIGNS.issuperset, target.tolist()))
         return _SIGNS.issuperset(target.flatten().tolist())
     import torch
 
