@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from anyloss._checker.harness import finite_difference, frozen_stops
-from anyloss._compat import chunk_loop, stop_gradient, take_along_axis
+from anyloss._compat import chunk_loop, host_array, host_list, stop_gradient, take_along_axis
 from anyloss._namespace import resolve
 from tests._backends import Backend
 
@@ -79,6 +79,26 @@ def test_value_checks_run_on_concrete_arrays_and_skip_under_jit(backend: Backend
 
         jax.jit(anyloss.cross_entropy)(logits, labels)  # traced: no check, no error
         jax.jit(lambda x: anyloss.multi_margin(x, labels))(logits)  # closed-over labels
+
+
+def test_host_values_are_the_array_values(backend: Backend) -> None:
+    """``host_array`` gives a NumPy array of the values (a view, not a copy, of NumPy
+    arrays and torch CPU tensors, a tensor that requires grad too); ``host_list`` the
+    same values as Python lists."""
+    values = np.arange(6).reshape(2, 3) - 2
+    x = backend.asarray(values, "int64")
+    if backend.name == "dask":
+        pytest.skip("dask arrays are lazy: value checks do not read them")
+    host = host_array(x)
+    assert isinstance(host, np.ndarray)
+    np.testing.assert_array_equal(host, values)
+    assert host_list(x) == values.tolist()
+    if backend.name == "numpy":
+        assert host is x
+    if backend.name == "torch":
+        assert np.shares_memory(host, x.numpy())
+        w = backend.asarray(np.array([0.5, -1.0]), "float64").requires_grad_()
+        assert host_array(w).tolist() == host_list(w) == [0.5, -1.0]
 
 
 def test_torch_compile_fullgraph(backend: Backend) -> None:

@@ -18,6 +18,8 @@ import pytest
 
 import anyloss
 from anyloss._delegation import delegated
+from anyloss._settings import checks_values
+from anyloss.sequence import _FEW_LABELS, ctc_inputs
 from tests._backends import Backend
 
 LOGITS = np.random.default_rng(0).standard_normal((3, 6, 5))
@@ -54,11 +56,57 @@ def test_bad_values_name_the_argument(change: dict[int, Any], kwargs: Any, named
         _ctc(*arrays, **kwargs)
 
 
-def test_padding_past_the_target_length_is_not_read() -> None:
+# one bad value in the last sequence (labels [1, 0, 0], 1 label, 4 frames), and the
+# argument the error names
+LAST_SEQUENCE_BAD = [
+    ("targets", (-1, 0), 0),  # the blank within the target length
+    ("targets", (-1, 0), 5),  # not a class
+    ("targets", (-1, 0), -2),
+    ("target_lengths", -1, 4),  # past S
+    ("target_lengths", -1, -1),
+    ("input_lengths", -1, 7),  # past T
+    ("input_lengths", -1, -1),
+]
+
+
+def _checked(backend: Backend) -> None:
+    if not checks_values(backend.asarray(np.zeros(1), "int64")):
+        pytest.skip(f"{backend.name}: values are not checked (see the NaN test below)")
+
+
+@pytest.mark.parametrize("batch", [3, 100], ids=["few", "many"])
+def test_bad_values_are_found_in_few_and_many_sequences(batch: int, backend: Backend) -> None:
+    """Both checks (a Python loop over a few labels, NumPy over more than ``_FEW_LABELS``)
+    find each bad value, on every library whose values are checked (torch's kernel
+    included); a batch without one passes them (the loss itself is the matrix's)."""
+    _checked(backend)
+    rows = np.arange(batch) % 3
+    good = [LOGITS[rows], TARGETS[rows], FRAMES[rows], LENGTHS[rows]]
+    assert good[1].size > _FEW_LABELS if batch == 100 else good[1].size <= _FEW_LABELS
+    position = {"targets": 1, "input_lengths": 2, "target_lengths": 3}
+
+    logits = backend.asarray(good[0], "float64")
+
+    def integers(arrays: list[Any]) -> list[Any]:
+        return [backend.asarray(a, "int64") for a in arrays[1:]]
+
+    assert ctc_inputs(logits, *integers(good), 0, backend.xp)[2] is None  # checked, passed
+    for named, where, value in LAST_SEQUENCE_BAD:
+        arrays = [a.copy() for a in good]
+        arrays[position[named]][where] = value
+        with pytest.raises(ValueError, match=f"^{named} must"):
+            anyloss.ctc(logits, *integers(arrays))
+
+
+def test_padding_past_the_target_length_is_not_read(backend: Backend) -> None:
+    """Padding of any value past each target length changes nothing (torch's kernel
+    reads none of it, the portable body makes it ``blank`` for its gathers)."""
     padded = np.where(np.arange(3)[None, :] >= LENGTHS[:, None], -7, TARGETS)
-    np.testing.assert_array_equal(
-        _ctc(LOGITS, padded, FRAMES, LENGTHS, reduction="none"), _ctc(reduction="none")
-    )
+    args = [backend.asarray(LOGITS, "float64")]
+    lengths = [backend.asarray(a, "int64") for a in (FRAMES, LENGTHS)]
+    got = anyloss.ctc(*args, backend.asarray(padded, "int64"), *lengths, reduction="none")
+    expected = _ctc(reduction="none")
+    np.testing.assert_allclose(backend.to_numpy(got), expected, rtol=1e-12)
 
 
 def _paths(backend: Backend) -> Iterator[contextlib.AbstractContextManager[None]]:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import array_api_compat
+import numpy as np
 from array_api_compat import device
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "cumulative_sum",
     "custom_gradient",
     "device_of",
+    "host_array",
+    "host_list",
     "index_dtype",
     "is_concrete",
     "namespace_of",
@@ -96,6 +99,36 @@ def device_of(x: Any) -> Any:
     if kind == "numpy":
         return "cpu"
     return device(x)
+
+
+def host_array(x: Any) -> Any:
+    """The values of the concrete array ``x`` as a NumPy array, for value checks.
+
+    Without a copy where they sit in host memory (NumPy, array-api-strict, torch and jax
+    on the CPU); copied from an accelerator (torch ``.numpy(force=True)``, cupy ``.get()``:
+    a host–device sync, which value checks make only when switched on there). Checks of
+    a few small integer arrays (``ctc``'s labels and lengths) cost less read once this
+    way than as the array library's own operations, each a dispatch of its own.
+    """
+    kind = array_kind(x)
+    if kind == "numpy":
+        return x
+    if kind == "torch":
+        return x.numpy(force=True)
+    if kind == "cupy":
+        return x.get()
+    return np.asarray(x)
+
+
+def host_list(x: Any) -> Any:
+    """The values of the concrete array ``x`` as (nested) Python lists, for value checks
+    of a few values: torch's and NumPy's own ``tolist`` (no NumPy array made on the way:
+    for a few values making one costs more than the list), else through ``host_array``.
+    """
+    kind = array_kind(x)
+    if kind == "torch" or kind == "numpy":
+        return x.tolist()
+    return host_array(x).tolist()
 
 
 _INDEX_DTYPES: dict[tuple[int, Any], Any] = {}

@@ -43,7 +43,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._compat import array_kind
+from ._compat import array_kind, namespace_of
 from ._settings import checks_values, native_enabled
 
 __all__ = ["delegated", "has_kernel", "kernel", "native"]
@@ -223,9 +223,35 @@ def _hinge_embedding(
     )
 
 
+_SIGNS = frozenset((-1.0, 1.0))
+_FEW_SIGNS = 64
+"""Up to this many values a list read and a set test beat torch's kernels (~1 µs, not ~4)."""
+_BITS_OF_ONE = {"float32": ("int32", 0x3F800000), "float64": ("int64", 0x3FF0000000000000)}
+"""The integer dtype of each float dtype's width, and the bits of 1.0 read as that integer."""
+
+
 def _all_signs(target: Any) -> bool:
-    """Every value of ``target`` is -1 or +1 (one pass: ``|t| == 1``)."""
-    return bool((target.abs() == 1).all())
+    """Every value of ``target`` (float32 or float64) is -1 or +1: not NaN, 0, 0.5, -1.5,
+    2 or inf.
+
+    A few values are read as lists and tested as sets (NaN is in no set). More are
+    tested in two passes: ``|t|`` (one temporary), then the least and the largest of its
+    bits read as integers (one ``aminmax``, twice as fast as a float one, which must look
+    for NaN): both are the bits of 1.0 only if every ``|t|`` is 1.0 (a NaN's bits are
+    not). ``(|t| == 1).all()`` cost three kernels and two full-size temporaries, about
+    three times as long.
+    """
+    if target.numel() <= _FEW_SIGNS:  # no flattened copy where the list needs none
+        if target.ndim == 1:
+            return _SIGNS.issuperset(target.tolist())
+        if target.ndim == 2:
+            return all(map(_SIGNS.issuperset, target.tolist()))
+        return _SIGNS.issuperset(target.flatten().tolist())
+    import torch
+
+    integer, one = _BITS_OF_ONE[str(target.dtype).rsplit(".", 1)[-1]]
+    lo, hi = target.abs().view(getattr(torch, integer)).aminmax()
+    return bool(lo.item() == one and hi.item() == one)
 
 
 @native("triplet_margin", "torch")
@@ -440,14 +466,28 @@ def _ctc_tensors(logits: Any, *integers: Any) -> bool:
     output shape that Dynamo cannot trace, and no meta kernel)."""
     import torch
 
-    if not _float_tensors(logits) or logits.ndim != 3 or logits.device.type == "meta":
+    if not _float_tensors(logits) or logits.ndim != 3 or logits.is_meta:
         return False
     if torch.compiler.is_compiling():
         return False
-    return all(
-        isinstance(x, torch.Tensor) and not x.is_floating_point() and x.device == logits.device
-        for x in integers
-    )
+    for x in integers:  # a loop, not all(generator): this runs on every call
+        if not isinstance(x, torch.Tensor) or x.is_floating_point():
+            return False
+        if not _same_device(x, logits):
+            return False
+    return True
+
+
+def _sequence() -> Any:
+    """``anyloss.sequence`` (ctc's checks), imported on first use: it imports the registry,
+    which imports this module."""
+    try:
+        return _TORCH["sequence"]
+    except KeyError:
+        from . import sequence
+
+        _TORCH["sequence"] = sequence
+        return sequence
 
 
 @native("ctc", "torch")
@@ -464,35 +504,53 @@ def _ctc(
     """``F.ctc_loss`` on ``log_softmax(logits)`` as ``(T, N, C)``, with the catalog's rules:
     the same checks as the portable body (``sequence.ctc_inputs``: errors on checked
     values, NaN for a bad sequence where values are not checked), and a zero gradient at
-    an infinite loss (torch's is NaN: with a gradient wanted, torch runs with
-    ``zero_infinity=True`` and the infinite values come from a second, gradient-free
-    forward pass)."""
+    an infinite loss (torch's is NaN: ``_ctc_adapted``). torch reads no label past a
+    target length, so padding needs no replacing; with nothing to adapt (values checked,
+    no gradient wanted at an infinite loss) torch reduces as the catalog does ("mean":
+    each loss over its target length clamped to >= 1, averaged)."""
     import torch
 
     if not (type(blank) is int and _ctc_tensors(logits, targets, input_lengths, target_lengths)):
         return NotImplemented
     if targets.ndim != 2 or targets.shape[1] == 0:
         return NotImplemented  # shape errors from the portable body; torch needs S > 0
-    from .sequence import ctc_inputs, reduce_sequences
-
-    ns, labels, frames, lengths, bad = ctc_inputs(
-        logits, targets, input_lengths, target_lengths, blank
+    xp = namespace_of(logits)
+    frames, lengths, bad = _sequence().ctc_inputs(
+        logits, targets, input_lengths, target_lengths, blank, xp
     )
     functional = _functional()
     log_probs = functional.log_softmax(logits, dim=-1).transpose(0, 1)
-    args = (log_probs, labels.long(), frames.long(), lengths.long())
-
-    def ctc(zero: bool) -> Any:
-        return functional.ctc_loss(*args, blank=blank, reduction="none", zero_infinity=zero)
-
-    if zero_infinity or not (torch.is_grad_enabled() and logits.requires_grad):
-        per_sequence = ctc(zero_infinity)
+    args = (log_probs, targets.long(), frames.long(), lengths.long())
+    fix_infinite = not zero_infinity and torch.is_grad_enabled() and logits.requires_grad
+    if bad is None and not fix_infinite:
+        return functional.ctc_loss(
+            *args, blank=blank, reduction=reduction, zero_infinity=zero_infinity
+        )
+    if fix_infinite:
+        per_sequence = _ctc_adapted(functional, args, blank)
     else:
-        with torch.no_grad():
-            infinite = torch.isinf(ctc(False))
-        per_sequence = torch.where(
-            infinite, torch.full_like(infinite, math.inf, dtype=logits.dtype), ctc(True)
+        per_sequence = functional.ctc_loss(
+            *args, blank=blank, reduction="none", zero_infinity=zero_infinity
         )
     if bad is not None:
         per_sequence = torch.where(bad, torch.full_like(per_sequence, math.nan), per_sequence)
-    return reduce_sequences(per_sequence, lengths, reduction, ns.xp)
+    return _sequence().reduce_sequences(per_sequence, lengths, reduction, xp)
+
+
+def _ctc_adapted(functional: Any, args: tuple[Any, ...], blank: int) -> Any:
+    """Per-sequence losses with a gradient: +inf where no alignment is possible, with a
+    zero gradient there (torch's own is NaN).
+
+    ``zero_infinity=True`` gives the gradient (0 at an infinite loss, torch's elsewhere)
+    and 0 for such a value; where no value is 0 nothing was infinite, so on the CPU,
+    where reading that costs no sync, one pass is all. Otherwise a second, gradient-free
+    pass finds the infinite values.
+    """
+    import torch
+
+    finite = functional.ctc_loss(*args, blank=blank, reduction="none", zero_infinity=True)
+    if finite.is_cpu and not bool((finite == 0).any()):
+        return finite
+    with torch.no_grad():
+        loss = functional.ctc_loss(*args, blank=blank, reduction="none", zero_infinity=False)
+    return torch.where(torch.isinf(loss), torch.full_like(finite, math.inf), finite)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._compat import device_of, take_along_axis
-from ._namespace import Namespace, resolve
+from ._compat import device_of, host_array, host_list, namespace_of, take_along_axis
+from ._namespace import resolve
 from ._primitives import log_softmax, masked_logsumexp, nan_where
 from ._reduction import reduce
 from ._registry import loss
@@ -108,38 +108,82 @@ def _range(x: Any, xp: Any) -> str:
     return f"{int(xp.min(x))} to {int(xp.max(x))}"
 
 
-def ctc_inputs(
-    logits: Any, targets: Any, input_lengths: Any, target_lengths: Any, blank: int
-) -> tuple[Namespace, Any, Any, Any, Any]:
-    """Check ``ctc``'s arrays; return the namespace, safe labels and lengths, and the
-    mask of bad sequences (None where values were checked).
+_FEW_LABELS = 256
+"""Up to this many padded labels a Python loop checks them faster than array operations."""
 
-    Labels outside ``[0, C)`` (padding such as -1 included) become ``blank`` so every
-    gather stays in range. Where values are not checked, a sequence with a bad label or
-    length gets lengths 0 here and NaN from the loss (``nan_where``). Shared with the
-    torch kernel (``_delegation``).
+
+def _check_values(
+    targets: Any, input_lengths: Any, target_lengths: Any, blank: int, shape: Any
+) -> None:
+    """``ValueError`` naming the first argument with a value ``ctc`` cannot score.
+
+    The labels and lengths are read once into host memory. A few are checked as Python
+    lists (``_few_fit``: a few microseconds, where the array operations of ``_bad_parts``
+    cost tens); many, or a few that fail, as NumPy arrays (``host_array``: no copy on the
+    CPU) by ``_raise_bad``, which names the problem.
     """
-    ns = resolve(logits, targets, input_lengths, target_lengths)
-    xp = ns.xp
+    size = targets.shape[1]
+    if size * shape[0] <= _FEW_LABELS and _few_fit(
+        host_list(targets), host_list(input_lengths), host_list(target_lengths), blank, shape, size
+    ):
+        return
+    labels = host_array(targets)
+    frames, lengths = host_array(input_lengths), host_array(target_lengths)
+    _raise_bad(labels, frames, lengths, blank, shape, namespace_of(labels))
+
+
+def _few_fit(
+    labels: Any, input_lengths: Any, target_lengths: Any, blank: int, shape: Any, size: int
+) -> bool:
+    """Whether no part of ``_bad_parts`` holds, for Python lists of a non-empty batch of
+    logits ``shape`` and targets padded to ``size``."""
+    _, frames, classes = shape
+    if min(target_lengths) < 0 or max(target_lengths) > size:
+        return False
+    if min(input_lengths) < 0 or max(input_lengths) > frames:
+        return False
+    allowed = range(classes)
+    for row, length in zip(labels, target_lengths, strict=True):
+        for v in row[:length]:
+            if v not in allowed or v == blank:
+                return False
+    return True
+
+
+def ctc_inputs(
+    logits: Any, targets: Any, input_lengths: Any, target_lengths: Any, blank: int, xp: Any
+) -> tuple[Any, Any, Any]:
+    """Check ``ctc``'s arrays (of namespace ``xp``); return the input and target lengths
+    to score, and the mask of bad sequences (None where values were checked).
+
+    Where values are not checked, a sequence with a bad label or length gets lengths 0
+    here and NaN from the loss (``nan_where``); its labels are then never read. Shared
+    with the torch kernel (``_delegation``).
+    """
     _check_shapes(logits, targets, input_lengths, target_lengths, xp)
-    shape = tuple(int(d) for d in logits.shape)
+    shape = tuple(map(int, logits.shape))
     if blank >= shape[2]:
         raise ValueError(
             f"blank={blank} is not a class of logits {fmt_shape(shape)} (C={shape[2]})"
         )
-    out_of_range = xp.logical_or(targets < 0, targets >= shape[2])
-    labels = xp.where(out_of_range, xp.full_like(targets, blank), targets)
-    if is_eager(targets, input_lengths, target_lengths):
+    if is_eager(targets):  # one library and device (resolve): one answers for all three
         if shape[0]:
-            _raise_bad(targets, input_lengths, target_lengths, blank, shape, xp)
-        return ns, labels, input_lengths, target_lengths, None
+            _check_values(targets, input_lengths, target_lengths, blank, shape)
+        return input_lengths, target_lengths, None
     bad_label, bad_target, bad_input = _bad_parts(
         targets, input_lengths, target_lengths, blank, shape, xp
     )
     bad = xp.logical_or(xp.any(bad_label, axis=1), xp.logical_or(bad_target, bad_input))
     input_lengths = xp.where(bad, xp.zeros_like(input_lengths), input_lengths)
     target_lengths = xp.where(bad, xp.zeros_like(target_lengths), target_lengths)
-    return ns, labels, input_lengths, target_lengths, bad
+    return input_lengths, target_lengths, bad
+
+
+def _safe_labels(targets: Any, classes: int, blank: int, xp: Any) -> Any:
+    """``targets`` with every value outside ``[0, C)`` (padding such as -1 included) made
+    ``blank``, so that every gather of the recursion stays in range."""
+    out_of_range = xp.logical_or(targets < 0, targets >= classes)
+    return xp.where(out_of_range, xp.full_like(targets, blank), targets)
 
 
 # --- the recursion ------------------------------------------------------------------------
@@ -265,10 +309,12 @@ def ctc(
     Graves, Fernández, Gomez & Schmidhuber, "Connectionist Temporal Classification:
     Labelling Unsegmented Sequence Data with Recurrent Neural Networks", ICML 2006.
     """
-    ns, labels, in_lengths, out_lengths, bad = ctc_inputs(
-        logits, targets, input_lengths, target_lengths, blank
-    )
+    ns = resolve(logits, targets, input_lengths, target_lengths)
     xp = ns.xp
+    in_lengths, out_lengths, bad = ctc_inputs(
+        logits, targets, input_lengths, target_lengths, blank, xp
+    )
+    labels = _safe_labels(targets, logits.shape[2], blank, xp)
     extended, skip = _extended(labels, blank, xp)
     log_p = log_softmax(ns.float(logits), xp, axis=2)
     per_sequence = -_log_likelihood(log_p, extended, skip, in_lengths, out_lengths, xp)
