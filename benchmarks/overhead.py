@@ -34,8 +34,8 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import anyloss  # noqa: E402
+from anyloss import _checker  # noqa: E402
 from anyloss._delegation import delegated  # noqa: E402
-from anyloss._registry import spec  # noqa: E402
 from benchmarks.natives import NUMPY, TORCH  # noqa: E402
 
 CE_SHAPE = (32, 10)
@@ -49,7 +49,7 @@ def tiny(name: str) -> tuple[list[Any], dict[str, Any]]:
         if name == "nll":
             x = x - np.log(np.exp(x).sum(-1, keepdims=True))
         return [x, rng.integers(0, CE_SHAPE[1], CE_SHAPE[0])], {}
-    arrays, kwargs = spec(name).example(rng)
+    arrays, kwargs = _checker.example(name)(rng)
 
     def f32(a: Any) -> Any:
         return a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
