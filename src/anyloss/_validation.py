@@ -119,9 +119,10 @@ def is_eager(*arrays: Any) -> bool:
     arrays, as the value-checks switch says (``_settings``: by default only in host
     memory, where reading costs no device sync).
     """
-    return all(
-        checks_values(x) for x in arrays if x is not None and not isinstance(x, (bool, int, float))
-    )
+    for x in arrays:  # a loop, not all(generator): this runs on every call
+        if x is not None and not isinstance(x, (bool, int, float)) and not checks_values(x):
+            return False
+    return True
 
 
 def is_zero(value: Any) -> bool:
