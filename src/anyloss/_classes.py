@@ -37,7 +37,7 @@ def _index_shape(scores: Any, axis: int) -> tuple[int, ...]:
 def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
     """True for integer class indices, False for probabilities; ValueError on bad shapes."""
     shape, t_shape = tuple(logits.shape), tuple(target.shape)
-    index_shape = _index_shape(logits, axis)
+    index_shape = shape[:axis] + shape[axis + 1 :]
     if xp.isdtype(target.dtype, "integral"):
         if t_shape != index_shape:
             raise ValueError(

@@ -104,19 +104,17 @@ def resolve(*args: Any) -> Namespace:
     ValueError
         If the arrays sit on two different devices (the message names both).
     """
-    arrays = []
-    key: list[Any] = []
+    key: tuple[Any, ...] = ()
     for a in args:  # a loop, not comprehensions: this runs on every call
         if a is not None and not isinstance(a, _SCALARS):
-            arrays.append(a)
             key += (type(a), getattr(a, "dtype", None))
     try:
-        xp, dtype, fixed = _SIGNATURES[tuple(key)]
+        xp, dtype, fixed = _SIGNATURES[key]
     except (KeyError, TypeError):  # a new signature, or an unhashable dtype
-        xp, dtype, fixed = _signature(args, arrays, tuple(key))
+        xp, dtype, fixed = _signature(args, key)
     if fixed is not None:
         return fixed
-    device = _common_device(args, arrays)
+    device = _common_device(args, _arrays(args))
     if dtype is None:  # no floating array: the default, which can change at run time
         dtype = xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
     return Namespace(xp, device, dtype)
@@ -131,8 +129,13 @@ _SIGNATURES: dict[tuple[Any, ...], tuple[Any, Any, Namespace | None]] = {}
 (and the default dtype, which torch lets a user change) is read on every call."""
 
 
-def _signature(args: tuple[Any, ...], arrays: list[Any], key: tuple[Any, ...]) -> Any:
+def _arrays(args: tuple[Any, ...]) -> list[Any]:
+    return [a for a in args if a is not None and not isinstance(a, _SCALARS)]
+
+
+def _signature(args: tuple[Any, ...], key: tuple[Any, ...]) -> Any:
     """Work out (and remember) the namespace, float dtype and fixed ``Namespace`` of ``key``."""
+    arrays = _arrays(args)
     if not arrays:
         raise TypeError("a loss needs at least one array argument; got only scalars or None")
     try:
