@@ -65,7 +65,7 @@ def _mean(x: Any, /, axis: Any = None, dtype: Any = None, keepdims: bool = False
         return _true_divide(
             total, _intp(size // total.size), out=total, casting="unsafe", subok=False
         )
-    return total.dtype.type(total / _intp(size))
+    return total.dtype.type(float(total) / size)  # as NumPy: divided in float64, rounded once
 
 
 def _expand_dims(x: Any, /, axis: Any = 0) -> Any:
