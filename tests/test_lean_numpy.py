@@ -7,6 +7,7 @@ path): equal values, dtypes, shapes and types, bit for bit; errors where it errs
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -95,6 +96,8 @@ def test_creation(kind: str) -> None:
         _compare("ones_like", x, dtype=dtype)
         _compare("full_like", x, 2.5, dtype=dtype)
         _compare("astype", x, dtype or np.float32)
+    for value in (math.nan, math.inf, -1, 2**70, True):  # casts as NumPy casts them
+        _compare("full_like", x, value, dtype=np.uint8)
     _compare("zeros_like", x, device="cpu")
     _compare("astype", x, np.float32, copy=False)
     for order in ("C", "F"):

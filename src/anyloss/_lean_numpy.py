@@ -4,12 +4,14 @@ gets for NumPy arrays.
 A loss on small NumPy arrays spends more time in Python than in arithmetic: ``np.sum``,
 ``np.max``, ``np.any``, ``np.mean``, ``np.expand_dims``, ``np.zeros_like``, ``np.isdtype``
 and array_api_compat's wrappers around ``astype``, ``asarray`` and the ``*_like``
-functions each cost a microsecond or more of argument handling before the one C call
-they end in. This namespace is array_api_compat's, with those functions replaced by that
-C call (``np.add.reduce``, ``ndarray.reshape``, ...) where the argument is a plain
-``numpy.ndarray``, which is what NumPy itself would run for it: same values, same dtypes,
-bit for bit (``tests/test_lean_numpy.py`` compares them). Anything else (NumPy scalars,
-subclasses, other keywords, a device) goes to the original function.
+functions each spend up to a few microseconds on argument handling before the C call
+they end in. Here, for a plain ``numpy.ndarray``, each takes the steps NumPy itself takes
+for one (``np.add.reduce``, ``ndarray.reshape``, ``empty_like`` and a fill, ``np.mean``'s
+sum and division) without the handling around them, and ``isdtype`` is remembered per
+dtype: the same values, dtypes and shapes, bit for bit (``tests/test_lean_numpy.py``
+compares every function with array_api_compat's). Anything else (NumPy scalars,
+subclasses, other keywords, a device) goes to the original function; every other
+function is array_api_compat's own.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ __all__ = ["namespace"]
 compat: Any = array_api_compat.numpy
 _ndarray = np.ndarray
 _add: Any = np.add
-_empty_like, _intp, _true_divide = np.empty_like, np.intp, np.true_divide
+_empty_like, _copyto, _intp, _true_divide = np.empty_like, np.copyto, np.intp, np.true_divide
 _MEAN_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 """Dtypes ``np.mean`` sums and divides in without a change of dtype (not float16, not
 integers)."""
@@ -122,10 +124,11 @@ def _ones_like(x: Any, /, *, dtype: Any = None, device: Any = None) -> Any:
 
 
 def _full_like(x: Any, /, fill_value: Any, *, dtype: Any = None, device: Any = None) -> Any:
-    out = None
-    if type(fill_value) in (int, float, bool):
-        out = _filled(x, fill_value, dtype, device)
-    return compat.full_like(x, fill_value, dtype=dtype, device=device) if out is None else out
+    if type(x) is not _ndarray or device is not None:
+        return compat.full_like(x, fill_value, dtype=dtype, device=device)
+    out = _empty_like(x, dtype)
+    _copyto(out, fill_value, casting="unsafe")  # np.full_like's own steps
+    return out
 
 
 _ISDTYPE: dict[tuple[Any, Any, Any], bool] = {}
