@@ -38,7 +38,7 @@ def _index_shape(scores: Any, axis: int) -> tuple[int, ...]:
 def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
     """True for integer class indices, False for probabilities; ValueError on bad shapes."""
     shape, t_shape = tuple(logits.shape), tuple(target.shape)
-    index_shape = _index_shape(logits, axis)
+    index_shape = shape[:axis] + shape[axis + 1 :]
     if xp.isdtype(target.dtype, "integral"):
         if t_shape != index_shape:
             raise ValueError(
@@ -93,18 +93,16 @@ def _labels(
     wanted = index_dtype(xp, ns.device)
     labels = target if target.dtype == wanted else xp.astype(target, wanted)
     keep = None if ignore_index is None else labels != ignore_index
-    bad = None
-    if not is_eager(labels):
-        bad = xp.logical_or(labels < 0, labels >= num_classes)
-        if keep is not None:
-            bad = xp.logical_and(bad, keep)
-    else:
+    if is_eager(labels):
         _check_labels(labels, keep, ignore_index, num_classes, xp)
-    drop = None if keep is None else xp.logical_not(keep)
-    if bad is not None:
-        drop = bad if drop is None else xp.logical_or(drop, bad)
-    if drop is None:
-        return labels, keep, None
+        if keep is None:
+            return labels, None, None
+        return xp.where(keep, labels, xp.zeros_like(labels)), keep, None
+    bad = xp.logical_or(labels < 0, labels >= num_classes)
+    drop = bad
+    if keep is not None:
+        bad = xp.logical_and(bad, keep)
+        drop = xp.logical_or(xp.logical_not(keep), bad)
     return xp.where(drop, xp.zeros_like(labels), labels), keep, bad
 
 
@@ -148,10 +146,14 @@ def _along(vector: Any, axis: int, ndim: int, xp: Any) -> Any:
     return xp.reshape(vector, tuple(shape))
 
 
+def _pick(x: Any, labels: Any, axis: int, xp: Any) -> Any:
+    """``x[..., labels, ...]`` along ``axis``: the class-index picks, ``axis`` kept (size 1)."""
+    return take_along_axis(x, xp.expand_dims(labels, axis=axis), xp, axis=axis)
+
+
 def _gather(x: Any, labels: Any, axis: int, xp: Any) -> Any:
     """``x[..., labels, ...]`` along ``axis``: the class-index picks, ``axis`` removed."""
-    picked = take_along_axis(x, xp.expand_dims(labels, axis=axis), xp, axis=axis)
-    return xp.squeeze(picked, axis=axis)
+    return xp.squeeze(_pick(x, labels, axis, xp), axis=axis)
 
 
 def _take_weight(weight: Any, labels: Any, xp: Any) -> Any:
@@ -218,7 +220,7 @@ def _setup(
     logits: Any, target: Any, weight: Any, axis: int, ignore_index: int | None
 ) -> tuple[Namespace, int, int, bool, Any]:
     """Resolve the namespace; return it, the axis, C, whether labels are indices, weight."""
-    ns = resolve(logits, target, None if isinstance(weight, Sequence) else weight)
+    ns = resolve(logits, target, None if weight is None or isinstance(weight, Sequence) else weight)
     ax = check_axis(axis, logits.ndim)
     num_classes = int(logits.shape[ax])
     index = _is_index_target(logits, target, ax, ns.xp)

@@ -26,6 +26,7 @@ __all__ = [
     "host_list",
     "index_dtype",
     "is_concrete",
+    "lean",
     "namespace_of",
     "scalar_like",
     "stop_gradient",
@@ -85,9 +86,19 @@ def namespace_of(x: Any) -> Any:
     if _is_torch_type(kind):
         import array_api_compat.torch as xp
     else:
-        xp = array_api_compat.array_namespace(x)
+        xp = lean(array_api_compat.array_namespace(x))
     _NAMESPACES[kind] = xp
     return xp
+
+
+def lean(xp: Any) -> Any:
+    """The namespace a loss computes in: for NumPy, array_api_compat's with its Python-level
+    wrappers cut short (``_lean_numpy``); any other ``xp`` itself."""
+    if getattr(xp, "__name__", None) != "array_api_compat.numpy":
+        return xp
+    from ._lean_numpy import namespace
+
+    return namespace
 
 
 def device_of(x: Any) -> Any:

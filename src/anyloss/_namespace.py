@@ -8,12 +8,13 @@ promote to.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 import array_api_compat
 
-from ._compat import device_of, namespace_of
+from ._compat import array_kind, device_of, lean, namespace_of
 from ._validation import check_same_shape
 
 __all__ = ["Namespace", "library_name", "resolve", "resolve_floats"]
@@ -103,7 +104,38 @@ def resolve(*args: Any) -> Namespace:
     ValueError
         If the arrays sit on two different devices (the message names both).
     """
-    arrays = [a for a in args if a is not None and not isinstance(a, _SCALARS)]
+    key: tuple[Any, ...] = ()
+    for a in args:  # a loop, not comprehensions: this runs on every call
+        if a is not None and not isinstance(a, _SCALARS):
+            key += (type(a), getattr(a, "dtype", None))
+    try:
+        xp, dtype, fixed = _SIGNATURES[key]
+    except (KeyError, TypeError):  # a new signature, or an unhashable dtype
+        xp, dtype, fixed = _signature(args, key)
+    if fixed is not None:
+        return fixed
+    device = _common_device(args, _arrays(args))
+    if dtype is None:  # no floating array: the default, which can change at run time
+        dtype = xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
+    return Namespace(xp, device, dtype)
+
+
+_FIXED_DEVICES = {"numpy": "cpu"}
+"""Libraries whose arrays all sit on one device (``device_of`` answers it without reading)."""
+_SIGNATURES: dict[tuple[Any, ...], tuple[Any, Any, Namespace | None]] = {}
+"""The type and dtype of each array argument → their namespace, their floating dtype
+(None: none is floating) and, where the types fix the device too, the whole
+``Namespace``. What depends only on types is worked out once per signature; the device
+(and the default dtype, which torch lets a user change) is read on every call."""
+
+
+def _arrays(args: tuple[Any, ...]) -> list[Any]:
+    return [a for a in args if a is not None and not isinstance(a, _SCALARS)]
+
+
+def _signature(args: tuple[Any, ...], key: tuple[Any, ...]) -> Any:
+    """Work out (and remember) the namespace, float dtype and fixed ``Namespace`` of ``key``."""
+    arrays = _arrays(args)
     if not arrays:
         raise TypeError("a loss needs at least one array argument; got only scalars or None")
     try:
@@ -111,6 +143,18 @@ def resolve(*args: Any) -> Namespace:
     except TypeError:
         _explain_mixed(args)
         raise
+    dtype = _float_dtype(xp, arrays)
+    kinds = {array_kind(a) for a in arrays}
+    device = _FIXED_DEVICES.get(kinds.pop()) if len(kinds) == 1 else None
+    fixed = None if device is None or dtype is None else Namespace(xp, device, dtype)
+    hit = (xp, dtype, fixed)
+    with contextlib.suppress(TypeError):  # an unhashable dtype: worked out on every call
+        _SIGNATURES[key] = hit
+    return hit
+
+
+def _common_device(args: tuple[Any, ...], arrays: list[Any]) -> Any:
+    """The device of ``arrays``; ``ValueError`` naming two arguments on different ones."""
     device = device_of(arrays[0])
     for a in arrays[1:]:
         dev = device_of(a)
@@ -120,7 +164,7 @@ def resolve(*args: Any) -> Namespace:
                 f"inputs sit on different devices: argument {first} on {device}, "
                 f"argument {i} on {dev}; move them to one device first"
             )
-    return Namespace(xp, device, _float_dtype(xp, device, arrays))
+    return device
 
 
 def _common_namespace(arrays: list[Any]) -> Any:
@@ -129,7 +173,7 @@ def _common_namespace(arrays: list[Any]) -> Any:
     xp = namespace_of(arrays[0])
     if all(namespace_of(a) is xp for a in arrays[1:]):
         return xp
-    return array_api_compat.array_namespace(*arrays)
+    return lean(array_api_compat.array_namespace(*arrays))
 
 
 def _position(args: tuple[Any, ...], x: Any) -> int:
@@ -159,23 +203,13 @@ def _explain_mixed(args: tuple[Any, ...]) -> None:
             )
 
 
-_IS_FLOAT: dict[tuple[int, Any], bool] = {}
-
-
-def _is_float(xp: Any, dtype: Any) -> bool:
-    key = (id(xp), dtype)
-    hit = _IS_FLOAT.get(key)
-    if hit is None:
-        hit = _IS_FLOAT[key] = bool(xp.isdtype(dtype, "real floating"))
-    return hit
-
-
-def _float_dtype(xp: Any, device: Any, arrays: list[Any]) -> Any:
-    floats = [a.dtype for a in arrays if _is_float(xp, a.dtype)]
-    if floats:
-        first = floats[0]
-        return first if all(d == first for d in floats) else xp.result_type(*floats)
-    return xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
+def _float_dtype(xp: Any, arrays: list[Any]) -> Any:
+    """The dtype the floating arrays promote to; None if none is floating."""
+    floats = [a.dtype for a in arrays if xp.isdtype(a.dtype, "real floating")]
+    if not floats:
+        return None
+    first = floats[0]
+    return first if all(d == first for d in floats) else xp.result_type(*floats)
 
 
 def resolve_floats(*arrays: Any, names: tuple[str, ...]) -> tuple[Namespace, list[Any]]:
@@ -185,6 +219,9 @@ def resolve_floats(*arrays: Any, names: tuple[str, ...]) -> tuple[Namespace, lis
     array's shape differs from the first one's (no broadcasting).
     """
     ns = resolve(*arrays)
+    first, dtype = arrays[0], ns.dtype
+    shape = first.shape
     for a, name in zip(arrays[1:], names[1:], strict=False):
-        check_same_shape(arrays[0], a, names[0], name)
-    return ns, [ns.float(a) for a in arrays]
+        if a.shape != shape:  # the full comparison (and its message) only where they differ
+            check_same_shape(first, a, names[0], name)
+    return ns, [a if a.dtype == dtype else ns.float(a) for a in arrays]

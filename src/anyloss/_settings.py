@@ -106,7 +106,11 @@ def _on_host(x: Any) -> bool:
 def checks_values(x: Any) -> bool:
     """Whether the values of array ``x`` are to be checked now, under the current mode."""
     mode = _State.value_checks
-    if mode is False or not is_concrete(x):
+    if mode is False:
+        return False
+    if array_kind(x) == "numpy":  # concrete, in host memory: checked unless the mode is off
+        return True
+    if not is_concrete(x):
         return False
     return mode is True or _on_host(x)
 
