@@ -55,3 +55,38 @@ def test_gradients_are_finite_at_extremes(grad_backend: Backend) -> None:
     zeros = b.asarray(np.zeros(3), "float64")
     _, grads = b.value_and_grad(lambda p, q: P.xlogy(p, q, xp).sum(), [zeros, zeros])
     assert all(np.all(np.isfinite(gr)) for gr in grads)
+
+
+# t, p for log_ratio: near-equal pairs (p a few float32 ulps above t, where two float32
+# logs round away the ratio), far pairs, t = 0 (0·log 0 = 0) and p = 0 < t (+inf)
+_NEAR = np.array([0.5, 1e-3, 3.0], dtype=np.float32)
+T_RATIO = np.concatenate([_NEAR, [0.9, 0.0, 0.2]]).astype(np.float32)
+P_RATIO = np.concatenate(
+    [np.nextafter(np.nextafter(_NEAR, np.float32(9)), np.float32(9)), [0.1, 0.4, 0.0]]
+).astype(np.float32)
+
+
+def test_log_ratio_keeps_near_equal_ratios_in_float32(backend: Backend) -> None:
+    """``log(t/p)`` to float32 precision of the ratio itself, 0 where ``t = 0``."""
+    t32, p32 = T_RATIO, P_RATIO
+    t, p = backend.asarray(t32, "float32"), backend.asarray(p32, "float32")
+    got = backend.to_numpy(P.log_ratio(t, p, backend.xp)).astype(np.float64)
+    t64, p64 = t32.astype(np.float64), p32.astype(np.float64)  # the float32 inputs, exactly
+    with np.errstate(divide="ignore"):
+        expected = np.where(t64 == 0, 0.0, np.log1p((t64 - p64) / p64))
+    expected[5] = np.inf
+    np.testing.assert_allclose(got[:5], expected[:5], rtol=1e-6, atol=0)
+    assert got[5] == np.inf
+
+
+def test_log_ratio_gradient_is_that_of_the_two_logs(grad_backend: Backend) -> None:
+    """d/dt = 1/t and d/dp = -1/p (near-equal and far pairs alike); 0 where t = 0."""
+    b = grad_backend
+    t64, p64 = T_RATIO[:5].astype(np.float64), P_RATIO[:5].astype(np.float64)
+    t, p = b.asarray(t64, "float64"), b.asarray(p64, "float64")
+    _, (gt, gp) = b.value_and_grad(lambda u, v: P.log_ratio(u, v, b.xp).sum(), [t, p])
+    nonzero = t64 != 0
+    np.testing.assert_allclose(gt[nonzero], 1 / t64[nonzero], rtol=1e-12)
+    np.testing.assert_allclose(gp[nonzero], -1 / p64[nonzero], rtol=1e-12)
+    assert np.all(gt[~nonzero] == 0)
+    assert np.all(gp[~nonzero] == 0)
