@@ -30,15 +30,15 @@ from ._validation import (
 )
 
 
-def _index_shape(scores: Any, axis: int) -> tuple[int, ...]:
-    shape = tuple(scores.shape)
+def _index_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    """The shape of class indices for scores of ``shape``: without the class ``axis``."""
     return shape[:axis] + shape[axis + 1 :]
 
 
 def _is_index_target(logits: Any, target: Any, axis: int, xp: Any) -> bool:
     """True for integer class indices, False for probabilities; ValueError on bad shapes."""
     shape, t_shape = tuple(logits.shape), tuple(target.shape)
-    index_shape = shape[:axis] + shape[axis + 1 :]
+    index_shape = _index_shape(shape, axis)
     if xp.isdtype(target.dtype, "integral"):
         if t_shape != index_shape:
             raise ValueError(
@@ -69,7 +69,7 @@ def _check_index_target(scores: Any, target: Any, axis: int, xp: Any, name: str 
             f"target must hold integer class indices; got dtype {target.dtype}"
             f"{swapped_hint(scores, target)}"
         )
-    want = _index_shape(scores, axis)
+    want = _index_shape(tuple(scores.shape), axis)
     if tuple(target.shape) != want:
         raise ValueError(
             f"target must have {name}'s shape without the class axis {axis}: {name} "
@@ -146,14 +146,16 @@ def _along(vector: Any, axis: int, ndim: int, xp: Any) -> Any:
     return xp.reshape(vector, tuple(shape))
 
 
-def _pick(x: Any, labels: Any, axis: int, xp: Any) -> Any:
-    """``x[..., labels, ...]`` along ``axis``: the class-index picks, ``axis`` kept (size 1)."""
-    return take_along_axis(x, xp.expand_dims(labels, axis=axis), xp, axis=axis)
+def _gather(x: Any, labels: Any, axis: int, xp: Any, bad: Any = None) -> Any:
+    """``x[..., labels, ...]`` along ``axis``: the class-index picks, ``axis`` removed.
 
-
-def _gather(x: Any, labels: Any, axis: int, xp: Any) -> Any:
-    """``x[..., labels, ...]`` along ``axis``: the class-index picks, ``axis`` removed."""
-    return xp.squeeze(_pick(x, labels, axis, xp), axis=axis)
+    ``bad`` (the unchecked out-of-range labels of ``_labels``, or None) makes a pick NaN
+    right at the gather, so every value computed from it is NaN; under XLA the loss's
+    per-sample values then come out of one fused pass with its sum (a NaN applied to the
+    finished per-sample loss splits that fusion).
+    """
+    picked = take_along_axis(x, xp.expand_dims(labels, axis=axis), xp, axis=axis)
+    return nan_where(bad, xp.squeeze(picked, axis=axis), xp)
 
 
 def _take_weight(weight: Any, labels: Any, xp: Any) -> Any:
@@ -195,13 +197,11 @@ def _index_cross_entropy(
     """``-log p_y = log_s - (x_y - max)`` per sample, ``x_y`` gathered from the logits.
 
     ``x_y - max`` is the same rounding as ``z`` at ``y``, but taken after the gather, so
-    XLA need not keep the ``(N, C)`` shifted logits for it. A ``bad`` label (unchecked,
-    out of range) makes ``x_y`` NaN right at the gather: the per-sample values then come
-    out of one fused pass with the sum (a NaN applied after it splits XLA's fusion).
+    XLA need not keep the ``(N, C)`` shifted logits for it; a ``bad`` label gives NaN
+    (``_gather``).
     """
     shift = xp.squeeze(m, axis=axis)
-    x_y = nan_where(bad, _gather(x, labels, axis, xp), xp)
-    return xp.squeeze(log_s, axis=axis) - (x_y - shift)
+    return xp.squeeze(log_s, axis=axis) - (_gather(x, labels, axis, xp, bad) - shift)
 
 
 def _soft_cross_entropy(z: Any, log_s: Any, t: Any, w: Any, axis: int, xp: Any) -> Any:

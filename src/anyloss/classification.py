@@ -34,7 +34,7 @@ from ._classes import (
 )
 from ._compat import scalar_like
 from ._namespace import Namespace, resolve
-from ._primitives import log_softmax, masked_logsumexp, nan_where, shifted_logsumexp, xlogy
+from ._primitives import log_softmax, masked_logsumexp, shifted_logsumexp, xlogy
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
@@ -276,7 +276,7 @@ def nll(
         )
     xp = ns.xp
     labels, keep, bad = _labels(target, ignore_index, num_classes, ns)
-    per_sample = -nan_where(bad, _gather(ns.float(log_probs), labels, ax, xp), xp)
+    per_sample = -_gather(ns.float(log_probs), labels, ax, xp, bad)
     tw = None if w is None else _take_weight(w, labels, xp)
     if tw is not None:
         per_sample = tw * per_sample
@@ -473,7 +473,7 @@ def poly1_cross_entropy(
         poly = xp.sum(t * -xp.expm1(log_p), axis=ax)
         return reduce(ce + epsilon * poly, reduction, xp)
     labels, _, bad = _labels(target, None, num_classes, ns)
-    log_p_y = nan_where(bad, _gather(log_p, labels, ax, xp), xp)
+    log_p_y = _gather(log_p, labels, ax, xp, bad)
     ce, poly = -log_p_y, -xp.expm1(log_p_y)
     if not is_zero(label_smoothing):
         ls = label_smoothing

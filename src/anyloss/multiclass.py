@@ -277,7 +277,7 @@ def sparsemax(
     ns, ax, labels, bad = _class_indices(logits, target, axis, "sparsemax")
     xp = ns.xp
     z = ns.float(logits)
-    z_y = nan_where(bad, _gather(z, labels, ax, xp), xp)  # a bad label: a NaN row
+    z_y = _gather(z, labels, ax, xp, bad)  # a bad label: a NaN row
     d = z - xp.expand_dims(z_y, axis=ax)
     tau = _sparsemax_threshold(d, xp, axis=ax)
     above = relu(d - tau, xp)
@@ -338,5 +338,5 @@ def multiclass_perceptron(
     ns, ax, labels, bad = _class_indices(scores, target, axis, "multiclass_perceptron")
     xp = ns.xp
     s = ns.float(scores)
-    picked = nan_where(bad, _gather(s, labels, ax, xp), xp)  # NaN at a bad label, fused
+    picked = _gather(s, labels, ax, xp, bad)
     return reduce(max_along(s, xp, axis=ax) - picked, reduction, xp)
