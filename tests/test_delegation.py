@@ -138,24 +138,29 @@ def test_unchecked_out_of_range_label_gives_nan_natively(
 
 @pytest.mark.parametrize("name", ["margin_ranking", "hinge_embedding"])
 @pytest.mark.parametrize(
-    "shape", [(12,), (3, 4), (2, 3, 2), (200,)], ids=["few", "few-2d", "few-3d", "many"]
+    "shape",
+    [(12,), (3, 4), (4, 3, 2), (2, 3, 2), (300,)],
+    ids=["few", "few-2d", "few-transposed", "few-3d", "many"],
 )
 def test_targets_other_than_signs_are_refused(
     name: str, shape: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The kernel's check of the ±1 targets (a list read for a few values, one ``aminmax``
-    of ``|t|`` for many) lets -1 and +1 through natively and declines NaN, 0, 0.5, -1.5,
-    2 and inf, so the portable body raises the catalog's error naming the target."""
+    """The kernel's check of the ±1 targets (the bytes of a few values counted, one
+    ``aminmax`` of ``|t|`` for many) lets -1 and +1 through natively and declines NaN, 0,
+    0.5, -1.5, 2 and inf, so the portable body raises the catalog's error naming the
+    target. Non-contiguous targets ("few-transposed") are checked in their own order."""
     calls = _spy(monkeypatch, name)
     rng = np.random.default_rng(0)
     for dtype in (torch.float32, torch.float64):
         scores = [torch.from_numpy(rng.uniform(0.0, 2.0, shape)).to(dtype) for _ in range(2)]
         signs = torch.from_numpy(rng.choice([-1.0, 1.0], shape)).to(dtype)
+        if len(shape) == 3 and shape[0] == 4:
+            scores, signs = [s.transpose(0, 2) for s in scores], signs.transpose(0, 2)
         args = scores if name == "margin_ranking" else scores[:1]
         getattr(anyloss, name)(*args, signs)
         for bad in (math.nan, 0.0, 0.5, -1.5, 2.0, math.inf):
             target = signs.clone()
-            target.view(-1)[signs.numel() // 2 + 1] = bad
+            target[np.unravel_index(signs.numel() // 2 + 1, target.shape)] = bad
             with pytest.raises(ValueError, match=r"target values must be one of -1\.0, 1\.0"):
                 getattr(anyloss, name)(*args, target)
     assert calls == ([True] + [False] * 6) * 2

@@ -417,7 +417,7 @@ def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
     return xp.sum(xp.where(mask, values, xp.zeros_like(values)), axis=ax + 1)
 
 
-def is_concrete(x: Any) -> bool:
+def is_concrete(x: Any, kind: str | None = None) -> bool:
     """Whether the values of array ``x`` can be read now, without tracing or computing.
 
     ``array_api_compat.is_lazy_array`` answers True for every jax array, concrete ones
@@ -426,7 +426,7 @@ def is_concrete(x: Any) -> bool:
     into a tracer at its first operation), a torch tensor unless torch is compiling, and
     anything else unless it is lazy (dask).
     """
-    kind = array_kind(x)
+    kind = kind or array_kind(x)
     if kind == "torch":
         import torch
 

@@ -40,6 +40,7 @@ runs every delegated case through both paths against the float64 reference.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -85,6 +86,8 @@ def kernel(name: str, args: tuple[Any, ...]) -> Kernel | None:
 
 
 _TORCH: dict[str, Any] = {}
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+"""torch's reduction enum (``torch.nn._reduction.get_enum``), for its ATen loss functions."""
 
 
 def _functional() -> Any:
@@ -223,33 +226,50 @@ def _hinge_embedding(
     )
 
 
-_SIGNS = frozenset((-1.0, 1.0))
-_FEW_SIGNS = 64
-"""Up to this many values a list read and a set test beat torch's kernels (~1 µs, not ~4)."""
-_BITS_OF_ONE = {"float32": ("int32", 0x3F800000), "float64": ("int64", 0x3FF0000000000000)}
-"""The integer dtype of each float dtype's width, and the bits of 1.0 read as that integer."""
+_FEW_SIGNS = 256
+"""Up to this many values their bytes are counted (~1 µs at 30, where torch's kernels
+take ~5 and a list's set test ~2); more go through one ``aminmax``."""
+_SIGN_BYTES = {
+    4: (struct.pack("=f", 1.0), struct.pack("=f", -1.0)),
+    8: (struct.pack("=d", 1.0), struct.pack("=d", -1.0)),
+}
+"""The bytes of +1.0 and -1.0 in each float width (itemsize), in the machine's order."""
+_BITS_OF_ONE = {4: ("int32", 0x3F800000), 8: ("int64", 0x3FF0000000000000)}
+"""The integer dtype of each float width (itemsize), and the bits of 1.0 read as it."""
 
 
 def _all_signs(target: Any) -> bool:
     """Every value of ``target`` (float32 or float64) is -1 or +1: not NaN, 0, 0.5, -1.5,
-    2 or inf.
+    2 or inf."""
+    if target.numel() <= _FEW_SIGNS and target.is_cpu and not target.requires_grad:
+        try:
+            return _bytes_are_signs(target.numpy().tobytes(), target.itemsize, target.numel())
+        except RuntimeError:  # a tensor NumPy cannot view (a negative-bit view)
+            pass
+    return _bits_are_signs(target)
 
-    A few values are read as lists and tested as sets (NaN is in no set). More are
-    tested in two passes: ``|t|`` (one temporary), then the least and the largest of its
-    bits read as integers (one ``aminmax``, twice as fast as a float one, which must look
-    for NaN): both are the bits of 1.0 only if every ``|t|`` is 1.0 (a NaN's bits are
-    not). ``(|t| == 1).all()`` cost three kernels and two full-size temporaries, about
-    three times as long.
+
+def _bytes_are_signs(data: bytes, itemsize: int, count: int) -> bool:
+    """Whether ``data`` holds ``count`` floats of ``itemsize`` bytes, each +1.0 or -1.0.
+
+    ``bytes.count`` counts non-overlapping occurrences of each pattern, and no occurrence
+    of either overlaps another: no proper suffix of either pattern is a prefix of either,
+    as the sign-and-exponent byte (0x3F or 0xBF) sits at one end of each, in either byte
+    order. So ``count`` occurrences in ``count * itemsize`` bytes tile them, one per value.
     """
-    if target.numel() <= _FEW_SIGNS:  # no flattened copy where the list needs none
-        if target.ndim == 1:
-            return _SIGNS.issuperset(target.tolist())
-        if target.ndim == 2:
-            return all(map(_SIGNS.issuperset, target.tolist()))
-        return _SIGNS.issuperset(target.flatten().tolist())
+    one, minus_one = _SIGN_BYTES[itemsize]
+    return data.count(one) + data.count(minus_one) == count
+
+
+def _bits_are_signs(target: Any) -> bool:
+    """``|t|`` (one temporary), then the least and the largest of its bits read as
+    integers (one ``aminmax``, twice as fast as a float one, which must look for NaN):
+    both are the bits of 1.0 only if every ``|t|`` is 1.0 (a NaN's bits are not).
+    ``(|t| == 1).all()`` cost three kernels and two full-size temporaries, about three
+    times as long."""
     import torch
 
-    integer, one = _BITS_OF_ONE[str(target.dtype).rsplit(".", 1)[-1]]
+    integer, one = _BITS_OF_ONE[target.itemsize]
     lo, hi = target.abs().view(getattr(torch, integer)).aminmax()
     return bool(lo.item() == one and hi.item() == one)
 
@@ -460,22 +480,46 @@ def _nll(
 # --- torch: ctc ------------------------------------------------------------------------------
 
 
-def _ctc_tensors(logits: Any, *integers: Any) -> bool:
-    """Float logits ``(N, T, C)`` with data (not meta, not empty) and integer tensors on
-    their device; not under ``torch.compile`` (torch's ``_ctc_loss`` has a data-dependent
-    output shape that Dynamo cannot trace, and no meta kernel)."""
+def _ctc_arrays(logits: Any, targets: Any, input_lengths: Any, target_lengths: Any) -> bool:
+    """Float logits ``(N, T, C)`` with data (not meta, not empty), integer ``(N, S)``
+    targets with ``S > 0`` (torch needs it) and ``(N,)`` lengths, on one device; not
+    under ``torch.compile`` (torch's ``_ctc_loss`` has a data-dependent output shape that
+    Dynamo cannot trace, and no meta kernel). Anything else goes to the portable body,
+    which names the problem."""
     import torch
 
     if not _float_tensors(logits) or logits.ndim != 3 or logits.is_meta:
         return False
     if torch.compiler.is_compiling():
         return False
-    for x in integers:  # a loop, not all(generator): this runs on every call
-        if not isinstance(x, torch.Tensor) or x.is_floating_point():
+    dtypes = _integer_dtypes()
+    for x in (targets, input_lengths, target_lengths):  # a loop: this runs on every call
+        if not isinstance(x, torch.Tensor) or x.dtype not in dtypes:
             return False
         if not _same_device(x, logits):
             return False
-    return True
+    n = logits.shape[0]
+    labels = targets.shape
+    if len(labels) != 2 or labels[0] != n or labels[1] == 0:
+        return False
+    return input_lengths.shape == (n,) and target_lengths.shape == (n,)
+
+
+def _integer_dtypes() -> frozenset[Any]:
+    """torch's signed integer dtypes and uint8 (those its CTC kernel takes)."""
+    try:
+        return _TORCH["integers"]
+    except KeyError:
+        import torch
+
+        dtypes = frozenset((torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64))
+        _TORCH["integers"] = dtypes
+        return dtypes
+
+
+def _as_dtype(x: Any, dtype: Any) -> Any:
+    """``x`` in ``dtype`` (no call where it is in it already)."""
+    return x if x.dtype is dtype else x.to(dtype)
 
 
 def _sequence() -> Any:
@@ -502,30 +546,37 @@ def _ctc(
     reduction: str = "mean",
 ) -> Any:
     """``F.ctc_loss`` on ``log_softmax(logits)`` as ``(T, N, C)``, with the catalog's rules:
-    the same checks as the portable body (``sequence.ctc_inputs``: errors on checked
-    values, NaN for a bad sequence where values are not checked), and a zero gradient at
+    the same checks as the portable body (``sequence.ctc_values_fit`` on checked values,
+    where the kernel declines a bad one and the portable body raises; ``ctc_inputs``'
+    NaN for a bad sequence where values are not checked), and a zero gradient at
     an infinite loss (torch's is NaN: ``_ctc_adapted``). torch reads no label past a
     target length, so padding needs no replacing; with nothing to adapt (values checked,
     no gradient wanted at an infinite loss) torch reduces as the catalog does ("mean":
     each loss over its target length clamped to >= 1, averaged)."""
     import torch
 
-    if not (type(blank) is int and _ctc_tensors(logits, targets, input_lengths, target_lengths)):
+    if not (type(blank) is int and _ctc_arrays(logits, targets, input_lengths, target_lengths)):
         return NotImplemented
-    if targets.ndim != 2 or targets.shape[1] == 0:
-        return NotImplemented  # shape errors from the portable body; torch needs S > 0
-    xp = namespace_of(logits)
-    frames, lengths, bad = _sequence().ctc_inputs(
-        logits, targets, input_lengths, target_lengths, blank, xp
-    )
-    functional = _functional()
-    log_probs = functional.log_softmax(logits, dim=-1).transpose(0, 1)
-    args = (log_probs, targets.long(), frames.long(), lengths.long())
-    fix_infinite = not zero_infinity and torch.is_grad_enabled() and logits.requires_grad
-    if bad is None and not fix_infinite:
-        return functional.ctc_loss(
-            *args, blank=blank, reduction=reduction, zero_infinity=zero_infinity
+    if blank >= logits.shape[2]:
+        return NotImplemented  # the portable body names the problem
+    if checks_values(targets):  # one device (_ctc_arrays): one answer for all three
+        if not _sequence().ctc_values_fit(
+            targets, input_lengths, target_lengths, blank, logits.shape
+        ):
+            return NotImplemented  # the portable body names the bad value
+        frames, lengths, bad = input_lengths, target_lengths, None
+    else:
+        frames, lengths, bad = _sequence().ctc_inputs(
+            logits, targets, input_lengths, target_lengths, blank, namespace_of(logits)
         )
+    functional = _functional()
+    log_probs = logits.log_softmax(-1).transpose(0, 1)
+    int64 = torch.int64
+    integers = (_as_dtype(targets, int64), _as_dtype(frames, int64), _as_dtype(lengths, int64))
+    args = (log_probs, *integers)
+    fix_infinite = not zero_infinity and torch.is_grad_enabled() and logits.requires_grad
+    if bad is None and not fix_infinite:  # F.ctc_loss's own call, without its wrapper
+        return torch.ctc_loss(*args, blank, _REDUCTIONS[reduction], zero_infinity)
     if fix_infinite:
         per_sequence = _ctc_adapted(functional, args, blank)
     else:
@@ -534,7 +585,7 @@ def _ctc(
         )
     if bad is not None:
         per_sequence = torch.where(bad, torch.full_like(per_sequence, math.nan), per_sequence)
-    return _sequence().reduce_sequences(per_sequence, lengths, reduction, xp)
+    return _sequence().reduce_sequences(per_sequence, lengths, reduction, namespace_of(logits))
 
 
 def _ctc_adapted(functional: Any, args: tuple[Any, ...], blank: int) -> Any:

@@ -88,8 +88,6 @@ _ON_HOST: dict[Any, bool] = {}
 
 def _on_host(x: Any) -> bool:
     """Whether the values of ``x`` live in host memory (reading them needs no sync)."""
-    if array_kind(x) == "torch":
-        return bool(x.is_cpu)  # no torch.device object made: this runs on every call
     dev = device_of(x)
     try:
         return _ON_HOST[(type(x), dev)]
@@ -108,10 +106,13 @@ def checks_values(x: Any) -> bool:
     mode = _State.value_checks
     if mode is False:
         return False
-    if array_kind(x) == "numpy":  # concrete, in host memory: checked unless the mode is off
+    kind = array_kind(x)
+    if kind == "numpy":  # concrete, in host memory: checked unless the mode is off
         return True
-    if not is_concrete(x):
+    if not is_concrete(x, kind):
         return False
+    if kind == "torch":  # no torch.device object made: this runs on every call
+        return mode is True or bool(x.is_cpu)
     return mode is True or _on_host(x)
 
 

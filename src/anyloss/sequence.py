@@ -115,35 +115,51 @@ _FEW_LABELS = 256
 def _check_values(
     targets: Any, input_lengths: Any, target_lengths: Any, blank: int, shape: Any
 ) -> None:
-    """``ValueError`` naming the first argument with a value ``ctc`` cannot score.
+    """``ValueError`` naming the first argument with a value ``ctc`` cannot score."""
+    if not ctc_values_fit(targets, input_lengths, target_lengths, blank, shape):
+        labels = host_array(targets)
+        frames, lengths = host_array(input_lengths), host_array(target_lengths)
+        _raise_bad(labels, frames, lengths, blank, shape, namespace_of(labels))
+
+
+def ctc_values_fit(
+    targets: Any, input_lengths: Any, target_lengths: Any, blank: int, shape: Any
+) -> bool:
+    """Whether every label and length of these concrete arrays (shapes checked, a
+    non-empty batch of logits ``shape``) is one ``ctc`` can score. Shared with the torch
+    kernel (``_delegation``), which declines where not, so the portable body names the
+    problem.
 
     The labels and lengths are read once into host memory. A few are checked as Python
     lists (``_few_fit``: a few microseconds, where the array operations of ``_bad_parts``
-    cost tens); many, or a few that fail, as NumPy arrays (``host_array``: no copy on the
-    CPU) by ``_raise_bad``, which names the problem.
+    cost tens); many as NumPy arrays (``host_array``: no copy on the CPU).
     """
     size = targets.shape[1]
-    if size * shape[0] <= _FEW_LABELS and _few_fit(
-        host_list(targets), host_list(input_lengths), host_list(target_lengths), blank, shape, size
-    ):
-        return
+    if size * shape[0] <= _FEW_LABELS:
+        return _few_fit(
+            host_list(targets), host_list(input_lengths), host_list(target_lengths), blank, shape
+        )
     labels = host_array(targets)
     frames, lengths = host_array(input_lengths), host_array(target_lengths)
-    _raise_bad(labels, frames, lengths, blank, shape, namespace_of(labels))
+    parts = _bad_parts(labels, frames, lengths, blank, shape, namespace_of(labels))
+    return not any(part.any() for part in parts)
 
 
 def _few_fit(
-    labels: Any, input_lengths: Any, target_lengths: Any, blank: int, shape: Any, size: int
+    labels: list[list[int]],
+    input_lengths: list[int],
+    target_lengths: list[int],
+    blank: int,
+    shape: Any,
 ) -> bool:
     """Whether no part of ``_bad_parts`` holds, for Python lists of a non-empty batch of
-    logits ``shape`` and targets padded to ``size``."""
+    logits ``shape``."""
     _, frames, classes = shape
-    if min(target_lengths) < 0 or max(target_lengths) > size:
-        return False
-    if min(input_lengths) < 0 or max(input_lengths) > frames:
-        return False
+    size = len(labels[0])
     allowed = range(classes)
-    for row, length in zip(labels, target_lengths, strict=True):
+    for row, length, steps in zip(labels, target_lengths, input_lengths, strict=True):
+        if not (0 <= length <= size and 0 <= steps <= frames):
+            return False
         for v in row[:length]:
             if v not in allowed or v == blank:
                 return False
