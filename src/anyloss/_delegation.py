@@ -493,10 +493,11 @@ def _ctc_arrays(logits: Any, targets: Any, input_lengths: Any, target_lengths: A
     if torch.compiler.is_compiling():
         return False
     dtypes = _integer_dtypes()
+    on_cpu = logits.is_cpu
     for x in (targets, input_lengths, target_lengths):  # a loop: this runs on every call
         if not isinstance(x, torch.Tensor) or x.dtype not in dtypes:
             return False
-        if not _same_device(x, logits):
+        if not (on_cpu and x.is_cpu) and x.device != logits.device:
             return False
     n = logits.shape[0]
     labels = targets.shape
