@@ -1,11 +1,12 @@
 """Per-call overhead of anyloss above the native loss on tiny inputs (issue 8: <= 10 µs).
 
-    python benchmarks/overhead.py [--filter TEXT] [--rounds R] [--calls K] [--backend B]
+    python benchmarks/overhead.py [--filter TEXT] [--rounds R] [--calls K] [--backend B] [--grad]
 
 For every loss with a native kernel on torch (``_delegation``) and a native counterpart
 in ``natives.TORCH``, and every loss with a textbook formula in ``natives.NUMPY``: one
 call of anyloss and one of the native loss on the registry example (``cross_entropy``:
-32 x 10 logits), float32, forward only, no autograd graph (torch: ``torch.no_grad``), one
+32 x 10 logits), float32, forward only, no autograd graph (torch: ``torch.no_grad``;
+``--grad``: forward and backward, the differentiable arguments requiring a gradient), one
 thread. The two alternate in ``R`` rounds of ``K`` calls each (the side that goes first
 alternates too); the overhead is the median over rounds of (anyloss - native) per call,
 so a burst of load on a shared machine shifts both sides of a round alike. Time is the
@@ -83,8 +84,12 @@ def paired(
     return statistics.median(a), statistics.median(b), diff
 
 
-def cases(backend: str, text: str) -> list[tuple[str, str, Callable[[], Any], Callable[[], Any]]]:
-    """(loss, native's name, anyloss call, native call) for each measured loss."""
+def cases(
+    backend: str, text: str, grad: bool = False
+) -> list[tuple[str, str, Callable[[], Any], Callable[[], Any]]]:
+    """(loss, native's name, anyloss call, native call) for each measured loss; with
+    ``grad`` (torch) the differentiable arguments require a gradient and each call is
+    a forward and a backward pass."""
     out = []
     if backend == "torch":
         for name, (label, fn) in TORCH.items():
@@ -93,8 +98,14 @@ def cases(backend: str, text: str) -> list[tuple[str, str, Callable[[], Any], Ca
             args, kwargs = tiny(name)
             targs = [_tensor(a) for a in args]
             tkw = {k: _tensor(v) for k, v in kwargs.items()}
+            if grad:
+                targs = [
+                    a.requires_grad_() if i in _checker.wrt(name) else a
+                    for i, a in enumerate(targs)
+                ]
+            bind = _bind_backward if grad else _bind
             loss = getattr(anyloss, name)
-            out.append((name, label, _bind(loss, targs, tkw), _bind(fn, targs, tkw)))
+            out.append((name, label, bind(loss, targs, tkw), bind(fn, targs, tkw)))
     else:
         for name, (label, fn) in NUMPY.items():
             if text in name:
@@ -114,6 +125,12 @@ def _bind(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Ca
     return lambda: fn(*args, **kwargs)
 
 
+def _bind_backward(
+    fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]
+) -> Callable[[], Any]:
+    return lambda: fn(*args, **kwargs).backward()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--filter", default="")
@@ -121,6 +138,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--backend", action="append", choices=["torch", "numpy"])
     parser.add_argument("--clock", choices=list(CLOCKS), default="cpu")
+    parser.add_argument("--grad", action="store_true", help="torch: forward and backward")
     opts = parser.parse_args()
     import torch
 
@@ -129,8 +147,8 @@ def main() -> None:
     print("| backend | loss | native | anyloss | native time | overhead |")
     print("|---|---|---|---|---|---|")
     for backend in opts.backend or ["torch", "numpy"]:
-        for name, label, ours, theirs in cases(backend, opts.filter):
-            with torch.no_grad():
+        for name, label, ours, theirs in cases(backend, opts.filter, opts.grad):
+            with torch.set_grad_enabled(opts.grad):
                 t_ours, t_theirs, diff = paired(
                     ours, theirs, opts.rounds, opts.calls, CLOCKS[opts.clock]
                 )

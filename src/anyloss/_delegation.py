@@ -570,26 +570,25 @@ def _ctc(
         frames, lengths, bad = _sequence().ctc_inputs(
             logits, targets, input_lengths, target_lengths, blank, namespace_of(logits)
         )
-    functional = _functional()
     log_probs = logits.log_softmax(-1).transpose(0, 1)
     int64 = torch.int64
     integers = (_as_dtype(targets, int64), _as_dtype(frames, int64), _as_dtype(lengths, int64))
     args = (log_probs, *integers)
     fix_infinite = not zero_infinity and torch.is_grad_enabled() and logits.requires_grad
-    if bad is None and not fix_infinite:  # F.ctc_loss's own call, without its wrapper
-        return torch.ctc_loss(*args, blank, _REDUCTIONS[reduction], zero_infinity)
+    if bad is None and (not fix_infinite or logits.is_cpu):  # F.ctc_loss's own call
+        out = torch.ctc_loss(*args, blank, _REDUCTIONS[reduction], zero_infinity)
+        if not fix_infinite or not _has_inf(out):  # no infinite loss: torch's gradient
+            return out
     if fix_infinite:
-        per_sequence = _ctc_adapted(functional, args, blank)
+        per_sequence = _ctc_adapted(args, blank)
     else:
-        per_sequence = functional.ctc_loss(
-            *args, blank=blank, reduction="none", zero_infinity=zero_infinity
-        )
+        per_sequence = torch.ctc_loss(*args, blank, _REDUCTIONS["none"], zero_infinity)
     if bad is not None:
         per_sequence = torch.where(bad, torch.full_like(per_sequence, math.nan), per_sequence)
-    return _sequence().reduce_sequences(per_sequence, lengths, reduction, namespace_of(logits))
+    return _ctc_reduce(per_sequence, args[3], reduction)
 
 
-def _ctc_adapted(functional: Any, args: tuple[Any, ...], blank: int) -> Any:
+def _ctc_adapted(args: tuple[Any, ...], blank: int) -> Any:
     """Per-sequence losses with a gradient: +inf where no alignment is possible, with a
     zero gradient there (torch's own is NaN).
 
@@ -600,9 +599,37 @@ def _ctc_adapted(functional: Any, args: tuple[Any, ...], blank: int) -> Any:
     """
     import torch
 
-    finite = functional.ctc_loss(*args, blank=blank, reduction="none", zero_infinity=True)
-    if finite.is_cpu and not bool((finite == 0).any()):
+    none = _REDUCTIONS["none"]
+    finite = torch.ctc_loss(*args, blank, none, True)
+    if finite.is_cpu and not _has_zero(finite):
         return finite
     with torch.no_grad():
-        loss = functional.ctc_loss(*args, blank=blank, reduction="none", zero_infinity=False)
+        loss = torch.ctc_loss(*args, blank, none, False)
     return torch.where(torch.isinf(loss), torch.full_like(finite, math.inf), finite)
+
+
+def _has_inf(x: Any) -> bool:
+    """Whether CPU tensor ``x`` (a loss, never -inf) holds +inf (a few values read as a
+    list: no kernels)."""
+    if x.numel() > _FEW_SIGNS:
+        return bool(x.isinf().any())
+    values = x.tolist()
+    return math.inf in values if isinstance(values, list) else values == math.inf
+
+
+def _has_zero(x: Any) -> bool:
+    """Whether CPU tensor ``x`` holds a 0 (a few values read as a list: no kernels)."""
+    if x.numel() <= _FEW_SIGNS:
+        return 0.0 in x.tolist()
+    return bool((x == 0).any())
+
+
+def _ctc_reduce(per_sequence: Any, target_lengths: Any, reduction: str) -> Any:
+    """torch's own reduction of CTC losses (``LossCTC.cpp``), which is the catalog's
+    (``sequence.reduce_sequences``): "mean" divides each loss by its target length
+    clamped to >= 1, then averages over the batch."""
+    if reduction == "none":
+        return per_sequence
+    if reduction == "sum":
+        return per_sequence.sum()
+    return (per_sequence / target_lengths.clamp_min(1)).mean()
