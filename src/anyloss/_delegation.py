@@ -573,7 +573,7 @@ def _ctc(
     log_probs = logits.log_softmax(-1).transpose(0, 1)
     int64 = torch.int64
     integers = (_as_dtype(targets, int64), _as_dtype(frames, int64), _as_dtype(lengths, int64))
-    args = (log_probs, *integers)
+    args: tuple[Any, Any, Any, Any] = (log_probs, *integers)
     fix_infinite = not zero_infinity and torch.is_grad_enabled() and logits.requires_grad
     if bad is None and (not fix_infinite or logits.is_cpu):  # F.ctc_loss's own call
         out = torch.ctc_loss(*args, blank, _REDUCTIONS[reduction], zero_infinity)
@@ -588,7 +588,7 @@ def _ctc(
     return _ctc_reduce(per_sequence, args[3], reduction)
 
 
-def _ctc_adapted(args: tuple[Any, ...], blank: int) -> Any:
+def _ctc_adapted(args: tuple[Any, Any, Any, Any], blank: int) -> Any:
     """Per-sequence losses with a gradient: +inf where no alignment is possible, with a
     zero gradient there (torch's own is NaN).
 
