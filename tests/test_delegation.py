@@ -145,7 +145,7 @@ def test_unchecked_out_of_range_label_gives_nan_natively(
 def test_targets_other_than_signs_are_refused(
     name: str, shape: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The kernel's check of the ±1 targets (the bytes of a few values counted, one
+    """The kernel's check of the ±1 targets (a few values read as a list, one
     ``aminmax`` of ``|t|`` for many) lets -1 and +1 through natively and declines NaN, 0,
     0.5, -1.5, 2 and inf, so the portable body raises the catalog's error naming the
     target. Non-contiguous targets ("few-transposed") are checked in their own order."""
