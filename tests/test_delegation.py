@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -148,7 +149,8 @@ def test_targets_other_than_signs_are_refused(
     """The kernel's check of the ±1 targets (a few values read as a list, one
     ``aminmax`` of ``|t|`` for many) lets -1 and +1 through natively and declines NaN, 0,
     0.5, -1.5, 2 and inf, so the portable body raises the catalog's error naming the
-    target. Non-contiguous targets ("few-transposed") are checked in their own order."""
+    target and the first bad value. Non-contiguous targets ("few-transposed") are
+    checked in their own order."""
     calls = _spy(monkeypatch, name)
     rng = np.random.default_rng(0)
     for dtype in (torch.float32, torch.float64):
@@ -161,6 +163,7 @@ def test_targets_other_than_signs_are_refused(
         for bad in (math.nan, 0.0, 0.5, -1.5, 2.0, math.inf):
             target = signs.clone()
             target[np.unravel_index(signs.numel() // 2 + 1, target.shape)] = bad
-            with pytest.raises(ValueError, match=r"target values must be one of -1\.0, 1\.0"):
+            message = rf"target values must be one of -1\.0, 1\.0; got {re.escape(str(bad))} at"
+            with pytest.raises(ValueError, match=message):
                 getattr(anyloss, name)(*args, target)
     assert calls == ([True] + [False] * 6) * 2

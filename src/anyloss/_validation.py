@@ -15,6 +15,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from ._compat import host_array
 from ._inputs import dtype_kind
 from ._settings import checks_values
 
@@ -144,8 +145,19 @@ def check_values(x: Any, xp: Any, bad: Callable[[Any], Any], problem: Callable[[
 
 
 def value_span(x: Any, xp: Any) -> str:
-    """``"got values from <min> to <max>"``, for the message of a failed value check."""
-    return f"got values from {float(xp.min(x))} to {float(xp.max(x))}"
+    """``"got values from <min> to <max>"``, for the message of a failed value check
+    (read in host memory: no autograd warning for a tensor that requires a gradient)."""
+    values = host_array(x)
+    return f"got values from {values.min().item()} to {values.max().item()}"
+
+
+def first_bad_value(x: Any, bad: Any) -> str:
+    """``"got <value> at index <index>"``: the first value of ``x`` where mask ``bad``
+    holds, for the message of a failed value check."""
+    values, mask = host_array(x), host_array(bad)
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+    where = index[0] if len(index) == 1 else index
+    return f"got {values[index].item()} at index {where}"
 
 
 def check_in_range(x: Any, lo: float, hi: float, what: str, xp: Any) -> None:
@@ -320,11 +332,16 @@ boolean: Rule = one_of(True, False)
 
 def check_one_of(target: Any, allowed: tuple[float, ...], name: str, xp: Any) -> None:
     """On eager arrays, raise ``ValueError`` unless every value of ``target`` is allowed."""
+
+    def bad(v: Any) -> Any:
+        return xp.logical_not(functools.reduce(xp.logical_or, [v == a for a in allowed]))
+
     check_values(
         target,
         xp,
-        lambda v: xp.logical_not(functools.reduce(xp.logical_or, [v == a for a in allowed])),
+        bad,
         lambda: (
-            f"{name} values must be one of {', '.join(map(str, allowed))}; {value_span(target, xp)}"
+            f"{name} values must be one of {', '.join(map(str, allowed))}; "
+            f"{first_bad_value(target, bad(target))}"
         ),
     )
