@@ -125,6 +125,31 @@ def test_isdtype_and_take_along_axis() -> None:
     _compare("take_along_axis", _ARRAYS["float64"], idx, axis=-1)
 
 
+_CUBE = _ARRAYS["float32"]  # (3, 4, 5)
+_TAKES = [  # (indices, axis): every axis, broadcast indices, negative and bad ones
+    (_RNG.integers(0, 3, (2, 4, 5)), 0),
+    (_RNG.integers(0, 4, (3, 1, 5)), 1),
+    (_RNG.integers(0, 4, (3, 6, 1)), -2),
+    (_RNG.integers(-5, 5, (3, 4, 2)), 2),
+    (_RNG.integers(0, 5, (1, 1, 1)).astype(np.int32), -1),
+    (_RNG.integers(0, 5, (3, 4, 1)).astype(np.uint8), 2),
+    (np.full((3, 4, 1), 5), 2),  # out of range
+    (np.zeros((3, 4, 1), dtype=bool), 2),  # not integers
+    (np.zeros((3, 4, 1)), 2),  # floats
+    (np.zeros((3, 4), dtype=np.int64), 1),  # rank differs
+    (np.zeros((3, 4, 1), dtype=np.int64), 3),  # axis out of range
+    (np.zeros((3, 4, 1), dtype=np.int64), None),
+    (np.zeros((0, 4, 1), dtype=np.int64), 2),  # empty
+]
+
+
+@pytest.mark.parametrize(("indices", "axis"), _TAKES)
+def test_take_along_axis_cases(indices: Any, axis: Any) -> None:
+    """The lean fancy index against array_api_compat's ``take_along_axis`` (NumPy's)."""
+    _compare("take_along_axis", _CUBE, indices, axis=axis)
+    _compare("take_along_axis", _ARRAYS["fortran"], indices[..., 0], axis=axis)
+
+
 def test_numpy_arrays_get_the_lean_namespace() -> None:
     assert namespace_of(np.zeros(2)) is fast
     assert lean(compat) is fast

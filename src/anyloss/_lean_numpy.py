@@ -28,6 +28,7 @@ compat: Any = array_api_compat.numpy
 _ndarray = np.ndarray
 _add: Any = np.add
 _empty_like, _copyto, _intp, _true_divide = np.empty_like, np.copyto, np.intp, np.true_divide
+_arange = np.arange
 _MEAN_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 """Dtypes ``np.mean`` sums and divides in without a change of dtype (not float16, not
 integers)."""
@@ -147,9 +148,24 @@ def _isdtype(dtype: Any, kind: Any) -> bool:
 
 
 def _take_along_axis(x: Any, indices: Any, /, *, axis: int = -1) -> Any:
-    if type(x) is _ndarray:
+    """``np.take_along_axis``'s fancy index (``_make_along_axis_idx``: ``indices`` on
+    ``axis``, an ``arange`` on every other axis) without its checks' Python, for integer
+    ``indices`` of ``x``'s rank and an ``axis`` in range; anything else goes to NumPy,
+    which raises its errors."""
+    ndim = x.ndim if type(x) is _ndarray else -1
+    if type(indices) is not _ndarray or indices.ndim != ndim or indices.dtype.kind not in "iu":
+        if type(x) is _ndarray:
+            return np.take_along_axis(x, indices, axis=axis)
+        return compat.take_along_axis(x, indices, axis=axis)
+    if type(axis) is not int or not -ndim <= axis < ndim:
         return np.take_along_axis(x, indices, axis=axis)
-    return compat.take_along_axis(x, indices, axis=axis)
+    axis %= ndim
+    ones = (1,) * ndim
+    index = [
+        indices if dim == axis else _arange(n).reshape((*ones[:dim], -1, *ones[dim + 1 :]))
+        for dim, n in enumerate(x.shape)
+    ]
+    return x[tuple(index)]
 
 
 namespace = types.ModuleType(compat.__name__, compat.__doc__)
