@@ -19,7 +19,7 @@ import pytest
 import anyloss
 from anyloss._delegation import delegated
 from anyloss._settings import checks_values
-from anyloss.sequence import _FEW_LABELS, ctc_inputs
+from anyloss.sequence import FEW_LABELS, ctc_inputs
 from tests._backends import Backend
 
 LOGITS = np.random.default_rng(0).standard_normal((3, 6, 5))
@@ -76,13 +76,13 @@ def _checked(backend: Backend) -> None:
 
 @pytest.mark.parametrize("batch", [3, 100], ids=["few", "many"])
 def test_bad_values_are_found_in_few_and_many_sequences(batch: int, backend: Backend) -> None:
-    """Both checks (a Python loop over a few labels, NumPy over more than ``_FEW_LABELS``)
+    """Both checks (a Python loop over a few labels, NumPy over more than ``FEW_LABELS``)
     find each bad value, on every library whose values are checked (torch's kernel
     included); a batch without one passes them (the loss itself is the matrix's)."""
     _checked(backend)
     rows = np.arange(batch) % 3
     good = [LOGITS[rows], TARGETS[rows], FRAMES[rows], LENGTHS[rows]]
-    assert good[1].size > _FEW_LABELS if batch == 100 else good[1].size <= _FEW_LABELS
+    assert good[1].size > FEW_LABELS if batch == 100 else good[1].size <= FEW_LABELS
     position = {"targets": 1, "input_lengths": 2, "target_lengths": 3}
 
     logits = backend.asarray(good[0], "float64")

@@ -556,9 +556,7 @@ def _ctc(
     if blank >= logits.shape[2]:
         return NotImplemented  # the portable body names the problem
     if checks_values(targets):  # one device (_ctc_arrays): one answer for all three
-        if not _sequence().ctc_values_fit(
-            targets, input_lengths, target_lengths, blank, logits.shape
-        ):
+        if not _ctc_values_fit(logits, targets, input_lengths, target_lengths, blank):
             return NotImplemented  # the portable body names the bad value
         frames, lengths, bad = input_lengths, target_lengths, None
     else:
@@ -571,7 +569,10 @@ def _ctc(
     args: tuple[Any, Any, Any, Any] = (log_probs, *integers)
     fix_infinite = not zero_infinity and torch.is_grad_enabled() and logits.requires_grad
     if bad is None and (not fix_infinite or logits.is_cpu):  # F.ctc_loss's own call
-        out = torch.ctc_loss(*args, blank, _REDUCTIONS[reduction], zero_infinity)
+        try:
+            out = torch.ctc_loss(*args, blank, _REDUCTIONS[reduction], zero_infinity)
+        except RuntimeError:  # a length out of range (_ctc_values_fit left them to torch)
+            return NotImplemented  # the portable body names it
         if not fix_infinite or not _has_inf(out):  # no infinite loss: torch's gradient
             return out
     if fix_infinite:
@@ -581,6 +582,19 @@ def _ctc(
     if bad is not None:
         per_sequence = torch.where(bad, torch.full_like(per_sequence, math.nan), per_sequence)
     return _ctc_reduce(per_sequence, args[3], reduction)
+
+
+def _ctc_values_fit(
+    logits: Any, targets: Any, input_lengths: Any, target_lengths: Any, blank: int
+) -> bool:
+    """``sequence.ctc_values_fit``; for a few labels on the CPU, only the labels (read as
+    lists): torch's CPU kernel checks both lengths itself and raises (``_ctc`` declines
+    then, and the portable body names the bad length)."""
+    sequence = _sequence()
+    if targets.is_cpu and targets.numel() <= sequence.FEW_LABELS:
+        labels, lengths = targets.tolist(), target_lengths.tolist()
+        return sequence.few_labels_fit(labels, lengths, blank, logits.shape[2])
+    return sequence.ctc_values_fit(targets, input_lengths, target_lengths, blank, logits.shape)
 
 
 def _ctc_adapted(args: tuple[Any, Any, Any, Any], blank: int) -> Any:

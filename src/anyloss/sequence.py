@@ -108,7 +108,7 @@ def _range(x: Any, xp: Any) -> str:
     return f"{int(xp.min(x))} to {int(xp.max(x))}"
 
 
-_FEW_LABELS = 256
+FEW_LABELS = 256
 """Up to this many padded labels a Python loop checks them faster than array operations."""
 
 
@@ -135,7 +135,7 @@ def ctc_values_fit(
     cost tens); many as NumPy arrays (``host_array``: no copy on the CPU).
     """
     size = targets.shape[1]
-    if size * shape[0] <= _FEW_LABELS:
+    if size * shape[0] <= FEW_LABELS:
         return _few_fit(
             host_list(targets), host_list(input_lengths), host_list(target_lengths), blank, shape
         )
@@ -156,10 +156,21 @@ def _few_fit(
     logits ``shape``."""
     _, frames, classes = shape
     size = len(labels[0])
-    allowed = range(classes)
-    for row, length, steps in zip(labels, target_lengths, input_lengths, strict=True):
+    for length, steps in zip(target_lengths, input_lengths, strict=True):
         if not (0 <= length <= size and 0 <= steps <= frames):
             return False
+    return few_labels_fit(labels, target_lengths, blank, classes)
+
+
+def few_labels_fit(
+    labels: list[list[int]], target_lengths: list[int], blank: int, classes: int
+) -> bool:
+    """Whether, in Python lists, every label within its target length is a class in
+    ``[0, C)`` other than ``blank`` (the lengths are checked elsewhere: a bad one only
+    changes which labels are looked at). Shared with the torch kernel (``_delegation``),
+    whose CPU kernel checks the lengths itself."""
+    allowed = range(classes)
+    for row, length in zip(labels, target_lengths, strict=True):
         for v in row[:length]:
             if v not in allowed or v == blank:
                 return False
