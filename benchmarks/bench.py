@@ -609,6 +609,9 @@ def markdown(rows: list[Row], header: str, seconds: float) -> str:
         "Where torch has no kernel, the torch rows compare with MONAI's loss of the same",
         "value (`benchmarks/natives.py`, `MONAI`)"
         + ("." if HAVE_MONAI else "; monai was not installed for this run: timed alone."),
+        "The tiny-input overheads here are wall clock; `python benchmarks/overhead.py`",
+        "(`--grad`: forward and backward) measures those of the delegated losses in thread",
+        "CPU time over paired rounds, which is steadier on a shared machine.",
         "",
         header,
         f"Run time: {seconds / 60:.1f} min.",
