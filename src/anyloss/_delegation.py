@@ -542,9 +542,9 @@ def _ctc(
     reduction: str = "mean",
 ) -> Any:
     """``F.ctc_loss`` on ``log_softmax(logits)`` as ``(T, N, C)``, with the catalog's rules:
-    the same checks as the portable body (``sequence.ctc_values_fit`` on checked values,
-    where the kernel declines a bad one and the portable body raises; ``ctc_inputs``'
-    NaN for a bad sequence where values are not checked), and a zero gradient at
+    the same checks as the portable body (on checked values ``_ctc_values_fit``, and
+    the kernel declines a bad one so that the portable body raises; ``ctc_inputs``' NaN
+    for a bad sequence where values are not checked), and a zero gradient at
     an infinite loss (torch's is NaN: ``_ctc_adapted``). torch reads no label past a
     target length, so padding needs no replacing; with nothing to adapt (values checked,
     no gradient wanted at an infinite loss) torch reduces as the catalog does ("mean":
