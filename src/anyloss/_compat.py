@@ -238,11 +238,12 @@ def custom_gradient(
     over ``xp``; this only registers them. A loss that recomputes its value chunk by chunk
     in its backward pass needs it: autograd through a loop of chunks stores every chunk.
 
-    The standard has no autograd. torch: a ``torch.autograd.Function`` (built at the first
-    torch call, so torch is imported only for torch arrays); jax: ``jax.custom_vjp``, the
-    backward's inputs behind ``jax.lax.optimization_barrier`` so that XLA cannot merge its
-    recomputation with the forward pass (which would keep every chunk alive); numpy, cupy,
-    dask and array-api-strict have no autograd: the value only.
+    The standard has no autograd. torch: a ``torch.autograd.Function``
+    (``_torch_autograd``, imported at the first torch call, so torch is imported only for
+    torch arrays, and defined at that import, outside any ``torch.compile`` trace); jax:
+    ``jax.custom_vjp``, the backward's inputs behind ``jax.lax.optimization_barrier`` so
+    that XLA cannot merge its recomputation with the forward pass (which would keep every
+    chunk alive); numpy, cupy, dask and array-api-strict have no autograd: the value only.
     """
     adapter = _CUSTOM_GRADIENTS.get(array_kind(arrays[0]))
     if adapter is None:
@@ -251,34 +252,9 @@ def custom_gradient(
 
 
 def _torch_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> Any:
-    return _torch_function().apply(value, gradient, len(arrays), *arrays)
+    from ._torch_autograd import CustomGradient  # torch users only; a class made at import
 
-
-_TORCH_FUNCTION: list[Any] = []
-
-
-def _torch_function() -> Any:
-    """The ``torch.autograd.Function`` behind ``custom_gradient``, defined once."""
-    if _TORCH_FUNCTION:
-        return _TORCH_FUNCTION[0]
-    import torch
-
-    class CustomGradient(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, value: Any, gradient: Any, count: int, *arrays: Any) -> Any:
-            out, saved = value(*arrays)
-            ctx.gradient, ctx.count = gradient, count
-            ctx.save_for_backward(*arrays, *saved)
-            return out
-
-        @staticmethod
-        def backward(ctx: Any, g: Any) -> Any:
-            tensors = ctx.saved_tensors
-            arrays, saved = tensors[: ctx.count], tensors[ctx.count :]
-            return (None, None, None, *ctx.gradient(arrays, saved, g))
-
-    _TORCH_FUNCTION.append(CustomGradient)
-    return CustomGradient
+    return CustomGradient.apply(value, gradient, len(arrays), *arrays)
 
 
 def _jax_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> Any:
