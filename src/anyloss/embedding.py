@@ -502,6 +502,21 @@ def _masked_rows_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
     return xp.where(any_in, lse, scalar_like(0.0, s, xp)), any_in
 
 
+def _positive_pair_sums(lse: Any, s: Any, positive: Any, xp: Any) -> Any:
+    """Row sums of ``softplus(lse_i - s_ij)`` over the positive pairs ``j`` of each row ``i``.
+
+    The mask enters as ``s = +inf`` (``lse - s = -inf``, whose softplus is exactly 0 with a
+    zero gradient) and the softplus is written out as ``max(d, 0) + log1p(exp(-|d|))``,
+    the form every backend's ``logaddexp`` computes, so that the transcendental pass feeds
+    the row sum directly. XLA's CPU backend then runs it inside its YNNPACK reduction
+    kernel; with the ``where`` after the softplus, or with ``logaddexp`` (whose NaN
+    select it cannot take), the pass stays in XLA's own elementwise loop, and ``jax.jit``
+    of ntxent took 1.15-1.2x Optax's time on 2048 embeddings (about 0.85x with this).
+    """
+    d = lse - xp.where(positive, s, scalar_like(math.inf, s, xp))
+    return xp.sum(relu(d, xp) + xp.log1p(xp.exp(-xp.abs(d))), axis=1)
+
+
 @loss(
     labels=(1,),
     rules={"temperature": greater_than(0.0)},
@@ -560,10 +575,8 @@ def ntxent(
     unit = e / xp.sqrt(xp.maximum(sq, scalar_like(float(xp.finfo(ns.dtype).eps), sq, xp)))
     s = xp.matmul(unit / temperature, xp.permute_dims(unit, (1, 0)))
     positive, negative = _pair_masks(labels, n, ns)
-    # -log(e^s / (e^s + e^lse)) = softplus(lse - s), one logaddexp pass over the pairs; a
-    # row without negatives has lse = -inf (zero gradient), so its pairs give exactly 0
+    # -log(e^s / (e^s + e^lse)) = softplus(lse - s) over the positive pairs; a row
+    # without negatives has lse = -inf (zero gradient), so its pairs give exactly 0
     lse = masked_logsumexp(xp.where(negative, s, scalar_like(-math.inf, s, xp)), xp, axis=1)
-    pair_loss = xp.logaddexp(lse - s, scalar_like(0.0, s, xp))
-    per_pair = xp.where(positive, pair_loss, scalar_like(0.0, pair_loss, xp))
     n_pairs = xp.astype(xp.count_nonzero(positive), ns.dtype)
-    return reduce(xp.sum(per_pair, axis=1), reduction, xp, normalizer=n_pairs)
+    return reduce(_positive_pair_sums(lse, s, positive, xp), reduction, xp, normalizer=n_pairs)
