@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from anyloss._checker.harness import finite_difference, frozen_stops
-from anyloss._compat import chunk_loop, host_array, host_list, lean, stop_gradient, take_along_axis
+from anyloss._compat import (
+    chunk_loop,
+    host_array,
+    host_list,
+    lean,
+    stop_gradient,
+    summed_softplus,
+    take_along_axis,
+)
 from anyloss._namespace import resolve
 from tests._backends import Backend
 
@@ -281,3 +289,24 @@ def test_chunk_loop_is_one_scan_on_jax() -> None:
     np.testing.assert_array_equal(np.asarray(total), [1000.0, 1000.0])
     assert float(count) == 334
     assert doubled.shape == (1000, 2)
+
+
+# softplus at the extremes, 0 and -inf (a masked-out pair in ntxent), rows summed
+_SOFTPLUS_X = np.array([[-1e4, -30.0, -1.0, 0.0, -np.inf], [1e-8, 1.0, 30.0, 800.0, 1e4]])
+
+
+def test_summed_softplus_is_logaddexp_summed(backend: Backend) -> None:
+    x = backend.asarray(_SOFTPLUS_X, "float64")
+    got = backend.to_numpy(summed_softplus(x, backend.xp, axis=1))
+    np.testing.assert_allclose(got, np.logaddexp(0.0, _SOFTPLUS_X).sum(axis=1), rtol=1e-12)
+    nan = backend.asarray(np.array([[np.nan, 1.0]]), "float64")
+    with np.errstate(invalid="ignore"):  # numpy's logaddexp warns on NaN
+        assert np.isnan(backend.to_numpy(summed_softplus(nan, backend.xp, axis=1))).all()
+
+
+def test_summed_softplus_gradient_is_sigmoid(grad_backend: Backend) -> None:
+    """1/2 at 0 (jax's written-out form too), 0 at -inf, accurate in the tails."""
+    xp = grad_backend.xp
+    x = grad_backend.asarray(_SOFTPLUS_X, "float64")
+    _, (g,) = grad_backend.value_and_grad(lambda v: xp.sum(summed_softplus(v, xp, axis=1)), [x])
+    np.testing.assert_allclose(g, np.exp(-np.logaddexp(0.0, -_SOFTPLUS_X)), rtol=1e-12)

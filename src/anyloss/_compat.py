@@ -29,8 +29,8 @@ __all__ = [
     "lean",
     "namespace_of",
     "scalar_like",
-    "softplus",
     "stop_gradient",
+    "summed_softplus",
     "take_along_axis",
 ]
 
@@ -225,34 +225,36 @@ def stop_gradient(x: Any) -> Any:
     return _STOPPERS.get(array_kind(x), _identity)(x)
 
 
-def _logaddexp_softplus(x: Any, xp: Any) -> Any:
-    return xp.logaddexp(x, xp.zeros_like(x))
+def _summed_logaddexp(x: Any, xp: Any, axis: int) -> Any:
+    return xp.sum(xp.logaddexp(x, xp.zeros_like(x)), axis=axis)
 
 
-def _jax_softplus(x: Any, xp: Any) -> Any:
+def _jax_summed_softplus(x: Any, xp: Any, axis: int) -> Any:
     positive = x > 0
     relu = xp.where(positive, x, scalar_like(0.0, x, xp))
-    return relu + xp.log1p(xp.exp(xp.where(positive, -x, x)))
+    return xp.sum(relu + xp.log1p(xp.exp(xp.where(positive, -x, x))), axis=axis)
 
 
-_SOFTPLUSES = {"jax": _jax_softplus}
+_SUMMED_SOFTPLUSES = {"jax": _jax_summed_softplus}
 
 
-def softplus(x: Any, xp: Any) -> Any:
-    """``log(1 + exp(x))`` as ``logaddexp(x, 0)``; on jax, the same formula written out.
+def summed_softplus(x: Any, xp: Any, *, axis: int) -> Any:
+    """``sum(log(1 + exp(x)), axis)``: ``logaddexp(x, 0)`` summed; on jax, written out.
 
     Every backend computes ``logaddexp(x, 0)`` as ``max(x, 0) + log1p(exp(-|x|))``;
-    ``jax.numpy.logaddexp`` wraps it in a NaN select (``where(isnan(x - 0), ...)``),
-    which XLA's CPU backend does not take into its YNNPACK fusions: a softplus that feeds
-    a sum then runs as XLA's own elementwise loop and writes the whole array (``jax.jit``
-    of ntxent: 1.1-1.2x Optax's time with it, about 0.85x without). Written out, the
-    pieces are selected by one mask ``x > 0`` (as ``binary._Logistic``; jax's gradient
-    of ``maximum(x, 0)`` at 0 is 0, not 1/2), so the gradient is 1/2 at 0 and 0 at
-    ``-inf``, and NaN stays NaN (through ``exp``). On torch, numpy and the rest
-    ``logaddexp`` is one kernel, and autograd through the written-out form costs torch
-    eager several more full-size passes.
+    ``jax.numpy.logaddexp`` wraps it in a NaN select (``where(isnan(x - 0), ...)``), and
+    XLA's CPU backend then runs it as its own elementwise loop that writes the whole
+    array before the sum. Written out, the ``exp``/``log1p`` pass runs inside the
+    YNNPACK reduction: on ntxent's (2048, 2048) pair pass ``jax.jit`` took 1.1-1.2x
+    Optax's time with ``logaddexp``, 0.8-0.9x written out. Not a rule: on soft_margin's
+    (52434, 5) mean the written-out form measured slower (0.50 -> 0.83 ms), so the
+    ``softplus`` primitive keeps ``logaddexp``. The pieces are selected by one mask
+    ``x > 0`` (as ``binary._Logistic``; jax's gradient of ``maximum(x, 0)`` at 0 is 0,
+    not 1/2): the gradient is 1/2 at 0 and 0 at ``-inf``, and NaN stays NaN (through
+    ``exp``). On torch, numpy and the rest ``logaddexp`` is one kernel, and torch
+    autograd through the written-out form cost ntxent 50% more time.
     """
-    return _SOFTPLUSES.get(array_kind(x), _logaddexp_softplus)(x, xp)
+    return _SUMMED_SOFTPLUSES.get(array_kind(x), _summed_logaddexp)(x, xp, axis)
 
 
 def custom_gradient(

@@ -13,9 +13,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._compat import scalar_like
+from ._compat import scalar_like, summed_softplus
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import KERAS_EPSILON, masked_logsumexp, relu, safe_sqrt, softplus
+from ._primitives import KERAS_EPSILON, masked_logsumexp, relu, safe_sqrt
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
@@ -507,12 +507,12 @@ def _positive_pair_sums(lse: Any, s: Any, positive: Any, xp: Any) -> Any:
 
     The mask enters as ``s = +inf`` (``lse - s = -inf``, whose softplus is exactly 0 with a
     zero gradient), so that the softplus feeds the row sum directly: XLA's CPU backend then
-    runs the pass inside its YNNPACK reduction (with ``where`` after the softplus it stayed
-    in XLA's own elementwise loop and wrote the (N, N) matrix), and torch autograd has one
-    full-size ``where`` less to differentiate.
+    runs the pass inside its YNNPACK reduction (``_compat.summed_softplus``; with ``where``
+    after the softplus it stayed in XLA's own elementwise loop and wrote the (N, N)
+    matrix), and torch autograd has one full-size ``where`` less to differentiate.
     """
     d = lse - xp.where(positive, s, scalar_like(math.inf, s, xp))
-    return xp.sum(softplus(d, xp), axis=1)
+    return summed_softplus(d, xp, axis=1)
 
 
 @loss(
