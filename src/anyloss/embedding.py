@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._compat import scalar_like, summed_softplus
+from ._compat import masked_summed_softplus, scalar_like
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import KERAS_EPSILON, masked_logsumexp, relu, safe_sqrt
 from ._reduction import reduce
@@ -502,19 +502,6 @@ def _masked_rows_logsumexp(s: Any, mask: Any, xp: Any) -> tuple[Any, Any]:
     return xp.where(any_in, lse, scalar_like(0.0, s, xp)), any_in
 
 
-def _positive_pair_sums(lse: Any, s: Any, positive: Any, xp: Any) -> Any:
-    """Row sums of ``softplus(lse_i - s_ij)`` over the positive pairs ``j`` of each row ``i``.
-
-    The mask enters as ``s = +inf`` (``lse - s = -inf``, whose softplus is exactly 0 with a
-    zero gradient), so that the softplus feeds the row sum directly: XLA's CPU backend then
-    runs the pass inside its YNNPACK reduction (``_compat.summed_softplus``; with ``where``
-    after the softplus it stayed in XLA's own elementwise loop and wrote the (N, N)
-    matrix), and torch autograd has one full-size ``where`` less to differentiate.
-    """
-    d = lse - xp.where(positive, s, scalar_like(math.inf, s, xp))
-    return summed_softplus(d, xp, axis=1)
-
-
 @loss(
     labels=(1,),
     rules={"temperature": greater_than(0.0)},
@@ -577,4 +564,5 @@ def ntxent(
     # without negatives has lse = -inf (zero gradient), so its pairs give exactly 0
     lse = masked_logsumexp(xp.where(negative, s, scalar_like(-math.inf, s, xp)), xp, axis=1)
     n_pairs = xp.astype(xp.count_nonzero(positive), ns.dtype)
-    return reduce(_positive_pair_sums(lse, s, positive, xp), reduction, xp, normalizer=n_pairs)
+    per_row = masked_summed_softplus(lse - s, positive, xp, axis=1)
+    return reduce(per_row, reduction, xp, normalizer=n_pairs)
