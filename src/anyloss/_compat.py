@@ -226,8 +226,8 @@ def stop_gradient(x: Any) -> Any:
 
 
 def _masked_summed_logaddexp(x: Any, mask: Any, xp: Any, axis: int) -> Any:
-    softplus = xp.logaddexp(x, xp.zeros_like(x))
-    return xp.sum(xp.where(mask, softplus, xp.zeros_like(softplus)), axis=axis)
+    zero = scalar_like(0.0, x, xp)  # 0-d: no full-size zeros to allocate
+    return xp.sum(xp.where(mask, xp.logaddexp(x, zero), zero), axis=axis)
 
 
 def _jax_masked_summed_softplus(x: Any, mask: Any, xp: Any, axis: int) -> Any:
