@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from anyloss._checker.harness import finite_difference, frozen_stops
-from anyloss._compat import chunk_loop, host_array, host_list, lean, stop_gradient, take_along_axis
+from anyloss._compat import (
+    chunk_loop,
+    host_array,
+    host_list,
+    lean,
+    masked_summed_softplus,
+    stop_gradient,
+    take_along_axis,
+)
 from anyloss._namespace import resolve
 from tests._backends import Backend
 
@@ -281,3 +289,35 @@ def test_chunk_loop_is_one_scan_on_jax() -> None:
     np.testing.assert_array_equal(np.asarray(total), [1000.0, 1000.0])
     assert float(count) == 334
     assert doubled.shape == (1000, 2)
+
+
+# softplus at the extremes and at 0; the last column masked out (as ntxent's non-pairs)
+_SOFTPLUS_X = np.array([[-1e4, -30.0, -1.0, 0.0, 5.0], [1e-8, 1.0, 30.0, 800.0, -2.0]])
+_KEEP = np.array([[True] * 4 + [False]] * 2)
+
+
+def _softplus_sums(x: np.ndarray) -> np.ndarray:
+    return np.where(_KEEP, np.logaddexp(0.0, x), 0.0).sum(axis=1)
+
+
+def test_masked_summed_softplus_is_logaddexp_summed(backend: Backend) -> None:
+    xp = backend.xp
+    x, keep = backend.asarray(_SOFTPLUS_X, "float64"), backend.asarray(_KEEP, "bool")
+    got = backend.to_numpy(masked_summed_softplus(x, keep, xp, axis=1))
+    np.testing.assert_allclose(got, _softplus_sums(_SOFTPLUS_X), rtol=1e-12)
+    nan = backend.asarray(np.array([[np.nan, 1.0]]), "float64")
+    both = backend.asarray(np.array([[True, True]]), "bool")
+    with np.errstate(invalid="ignore"):  # numpy's logaddexp warns on NaN
+        assert np.isnan(backend.to_numpy(masked_summed_softplus(nan, both, xp, axis=1))).all()
+
+
+def test_masked_summed_softplus_gradient_is_sigmoid(grad_backend: Backend) -> None:
+    """1/2 at 0 (jax's written-out form too), 0 where masked out, accurate in the tails."""
+    xp = grad_backend.xp
+    x = grad_backend.asarray(_SOFTPLUS_X, "float64")
+    keep = grad_backend.asarray(_KEEP, "bool")
+    _, (g,) = grad_backend.value_and_grad(
+        lambda v: xp.sum(masked_summed_softplus(v, keep, xp, axis=1)), [x]
+    )
+    expected = np.where(_KEEP, np.exp(-np.logaddexp(0.0, -_SOFTPLUS_X)), 0.0)
+    np.testing.assert_allclose(g, expected, rtol=1e-12)

@@ -27,6 +27,7 @@ __all__ = [
     "index_dtype",
     "is_concrete",
     "lean",
+    "masked_summed_softplus",
     "namespace_of",
     "scalar_like",
     "stop_gradient",
@@ -222,6 +223,41 @@ def stop_gradient(x: Any) -> Any:
     array-api-strict have no autograd: the identity.
     """
     return _STOPPERS.get(array_kind(x), _identity)(x)
+
+
+def _masked_summed_logaddexp(x: Any, mask: Any, xp: Any, axis: int) -> Any:
+    zero = scalar_like(0.0, x, xp)  # 0-d: no full-size zeros to allocate
+    return xp.sum(xp.where(mask, xp.logaddexp(x, zero), zero), axis=axis)
+
+
+def _jax_masked_summed_softplus(x: Any, mask: Any, xp: Any, axis: int) -> Any:
+    x = xp.where(mask, x, scalar_like(-float("inf"), x, xp))  # softplus(-inf) = 0, slope 0
+    positive = x > 0
+    relu = xp.where(positive, x, scalar_like(0.0, x, xp))
+    return xp.sum(relu + xp.log1p(xp.exp(xp.where(positive, -x, x))), axis=axis)
+
+
+_MASKED_SUMMED_SOFTPLUSES = {"jax": _jax_masked_summed_softplus}
+
+
+def masked_summed_softplus(x: Any, mask: Any, xp: Any, *, axis: int) -> Any:
+    """``sum(where(mask, log(1 + exp(x)), 0), axis)``; on jax, written out and fused.
+
+    Every backend computes ``logaddexp(x, 0)`` as ``max(x, 0) + log1p(exp(-|x|))``;
+    ``jax.numpy.logaddexp`` wraps it in a NaN select (``where(isnan(x - 0), ...)``), and
+    XLA's CPU backend then runs it, and the ``where`` after it, as its own elementwise
+    loop that writes the whole array before the sum. On jax the mask is applied first
+    (``x = -inf``, whose softplus is exactly 0 with a zero gradient) and the softplus is
+    written out, so the ``exp``/``log1p`` pass runs inside the YNNPACK reduction: on
+    ntxent's (2048, 2048) pair pass ``jax.jit`` took 1.1-1.2x Optax's time before,
+    0.8-0.9x with this. Not a rule: on soft_margin's (52434, 5) mean the written-out
+    softplus measured slower (0.50 -> 0.83 ms), and on torch eager the mask-first order
+    made ntxent's forward+backward 1.4-1.6x slower, so elsewhere it is ``logaddexp``
+    then ``where``. The written-out pieces are selected by one mask ``x > 0`` (as
+    ``binary._Logistic``; jax's gradient of ``maximum(x, 0)`` at 0 is 0, not 1/2): the
+    gradient is 1/2 at 0, and NaN stays NaN (through ``exp``).
+    """
+    return _MASKED_SUMMED_SOFTPLUSES.get(array_kind(x), _masked_summed_logaddexp)(x, mask, xp, axis)
 
 
 def custom_gradient(

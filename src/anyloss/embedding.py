@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._compat import scalar_like
+from ._compat import masked_summed_softplus, scalar_like
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import KERAS_EPSILON, masked_logsumexp, relu, safe_sqrt
 from ._reduction import reduce
@@ -560,10 +560,9 @@ def ntxent(
     unit = e / xp.sqrt(xp.maximum(sq, scalar_like(float(xp.finfo(ns.dtype).eps), sq, xp)))
     s = xp.matmul(unit / temperature, xp.permute_dims(unit, (1, 0)))
     positive, negative = _pair_masks(labels, n, ns)
-    # -log(e^s / (e^s + e^lse)) = softplus(lse - s), one logaddexp pass over the pairs; a
-    # row without negatives has lse = -inf (zero gradient), so its pairs give exactly 0
+    # -log(e^s / (e^s + e^lse)) = softplus(lse - s) over the positive pairs; a row
+    # without negatives has lse = -inf (zero gradient), so its pairs give exactly 0
     lse = masked_logsumexp(xp.where(negative, s, scalar_like(-math.inf, s, xp)), xp, axis=1)
-    pair_loss = xp.logaddexp(lse - s, scalar_like(0.0, s, xp))
-    per_pair = xp.where(positive, pair_loss, scalar_like(0.0, pair_loss, xp))
     n_pairs = xp.astype(xp.count_nonzero(positive), ns.dtype)
-    return reduce(xp.sum(per_pair, axis=1), reduction, xp, normalizer=n_pairs)
+    per_row = masked_summed_softplus(lse - s, positive, xp, axis=1)
+    return reduce(per_row, reduction, xp, normalizer=n_pairs)
