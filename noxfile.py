@@ -138,7 +138,8 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def compile(session: nox.Session) -> None:
-    """torch.compile (inductor) of every loss vs eager (slow: ~15 s a compile; not default)."""
+    """torch.compile (inductor) of every loss vs eager, and every loss compiled as the first
+    call of a fresh process (slow: ~15 s a compile; not default)."""
     session.install("-e", ".[test]", TORCH_CPU)
     env = {"ANYLOSS_BACKENDS": "torch", "ANYLOSS_COMPILE_ALL": "1"}
     session.run(*PYTEST, "tests/test_compile.py", *session.posargs, env=env)
