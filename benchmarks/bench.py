@@ -19,7 +19,8 @@ the same rows repeated to about 2**18 elements in the first array (large). Modes
 * ``jax``: ``jax.jit`` of the value, and of ``jax.value_and_grad``, against Optax;
 * ``torch-cuda``: torch eager forward + backward, where a GPU is present.
 
-Threads are pinned to one (set before numpy, torch or jax is imported). anyloss and
+Threads are pinned to one (set before numpy, torch or jax is imported), and on Linux the
+process to one core (XLA's CPU runtime keeps threads of its own). anyloss and
 the native loss alternate in rounds, each going first in half of them (interleaved, so
 both see the same machine load); a side's time is the median of its rounds, the ratio
 the quotient of the medians (< 1: anyloss is faster). Tiny rows also give the overhead
@@ -48,11 +49,12 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_var] = "1"
-os.environ["XLA_FLAGS"] = (
-    os.environ.get("XLA_FLAGS", "")
-    + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-)
+os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+if hasattr(os, "sched_setaffinity"):  # Linux: the whole process on one core
+    # XLA's CPU runtime still ran fused steps on two threads besides the caller's with the
+    # flag above (jax.profiler), so thread-count settings alone do not give one thread
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 import argparse  # noqa: E402
 import ctypes  # noqa: E402
