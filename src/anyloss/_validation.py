@@ -151,6 +151,12 @@ def value_span(x: Any, xp: Any) -> str:
     return f"got values from {values.min().item()} to {values.max().item()}"
 
 
+def least_value(x: Any) -> float:
+    """The least value of concrete array ``x``, for an error message (read in host
+    memory: no autograd warning for a tensor that requires a gradient)."""
+    return float(host_array(x).min())
+
+
 def first_bad_value(x: Any, bad: Any) -> str:
     """``"got <value> at index <index>"``: the first value of ``x`` where mask ``bad``
     holds, for the message of a failed value check."""

@@ -16,7 +16,14 @@ from ._primitives import safe_div, shifted_logsumexp
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
-from ._validation import HyperparameterTypeError, check_axis, check_same_shape, integer, is_eager
+from ._validation import (
+    HyperparameterTypeError,
+    check_axis,
+    check_same_shape,
+    integer,
+    is_eager,
+    least_value,
+)
 
 __all__ = ["ranking_softmax"]
 
@@ -38,7 +45,7 @@ def _check_labels(labels: Any, xp: Any) -> None:
     if is_eager(labels) and math.prod(labels.shape) > 0 and bool(xp.any(labels < 0)):
         raise ValueError(
             f"labels must be >= 0 (relevance) on the valid items; got a minimum of "
-            f"{float(xp.min(labels))}"
+            f"{least_value(labels)}"
         )
 
 

@@ -25,6 +25,7 @@ from ._validation import (
     greater_than,
     in_interval,
     is_eager,
+    least_value,
 )
 
 __all__ = [
@@ -348,13 +349,13 @@ def _check_tweedie_domain(p: Any, t: Any, power: float, xp: Any) -> None:
     if bool(xp.any(p <= 0)):
         raise ValueError(
             f"pred must be > 0 for tweedie_deviance with power={power}; "
-            f"got a minimum of {float(xp.min(p))}"
+            f"got a minimum of {least_value(p)}"
         )
     bad, need = (t < 0, ">= 0") if power < 2 else (t <= 0, "> 0")
     if bool(xp.any(bad)):
         raise ValueError(
             f"target must be {need} for tweedie_deviance with power={power}; "
-            f"got a minimum of {float(xp.min(t))}"
+            f"got a minimum of {least_value(t)}"
         )
 
 
