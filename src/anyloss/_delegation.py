@@ -573,7 +573,7 @@ def _ctc(
             out = torch.ctc_loss(*args, blank, _REDUCTIONS[reduction], zero_infinity)
         except RuntimeError:  # a length out of range (_ctc_values_fit left them to torch)
             return NotImplemented  # the portable body names it
-        if not fix_infinite or not _has_inf(out):  # no infinite loss: torch's gradient
+        if not fix_infinite or not _holds(out, math.inf):  # no infinite loss: torch's gradient
             return out
     if fix_infinite:
         per_sequence = _ctc_adapted(args, blank)
@@ -610,27 +610,19 @@ def _ctc_adapted(args: tuple[Any, Any, Any, Any], blank: int) -> Any:
 
     none = _REDUCTIONS["none"]
     finite = torch.ctc_loss(*args, blank, none, True)
-    if finite.is_cpu and not _has_zero(finite):
+    if finite.is_cpu and not _holds(finite, 0.0):
         return finite
     with torch.no_grad():
         loss = torch.ctc_loss(*args, blank, none, False)
     return torch.where(torch.isinf(loss), torch.full_like(finite, math.inf), finite)
 
 
-def _has_inf(x: Any) -> bool:
-    """Whether CPU tensor ``x`` (a loss, never -inf) holds +inf (a few values read as a
-    list: no kernels)."""
+def _holds(x: Any, value: float) -> bool:
+    """Whether CPU tensor ``x`` holds ``value`` (a few values read as a list: no kernels)."""
     if x.numel() > _FEW_SIGNS:
-        return bool(x.isinf().any())
+        return bool((x == value).any())
     values = x.tolist()
-    return math.inf in values if isinstance(values, list) else values == math.inf
-
-
-def _has_zero(x: Any) -> bool:
-    """Whether CPU tensor ``x`` holds a 0 (a few values read as a list: no kernels)."""
-    if x.numel() <= _FEW_SIGNS:
-        return 0.0 in x.tolist()
-    return bool((x == 0).any())
+    return value in values if isinstance(values, list) else values == value
 
 
 def _ctc_reduce(per_sequence: Any, target_lengths: Any, reduction: str) -> Any:
