@@ -170,18 +170,27 @@ def interleaved(
 
 
 def torch_peak(fn: Callable[[], Any]) -> float:
-    """Peak of the running sum of the profiler's CPU allocations during ``fn()``."""
+    """Peak of the running sum of the allocator's CPU allocations and frees during ``fn()``.
+
+    Read from the profiler's raw allocation events, each with its own time: the per-op
+    ``cpu_memory_usage`` charges a free to the op it happens inside, so frees within an op
+    that has children (an ``autograd.Function``, a composite op) would count only at its
+    end and allocations inside it twice as long as they live.
+    """
+    from torch._C._profiler import _EventType
     from torch.profiler import ProfilerActivity, profile
 
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
-    events = sorted(
-        (e.time_range.start, e.cpu_memory_usage)
-        for e in prof.events()
-        if e.cpu_memory_usage and not e.cpu_children
-    )
+    deltas: list[tuple[int, int]] = []
+    nodes = list(prof.profiler.kineto_results.experimental_event_tree())
+    while nodes:
+        node = nodes.pop()
+        if node.tag == _EventType.Allocation:
+            deltas.append((node.start_time_ns, node.extra_fields.alloc_size))
+        nodes.extend(node.children)
     current = peak = 0
-    for _, delta in events:
+    for _, delta in sorted(deltas):
         current += delta
         peak = max(peak, current)
     return float(peak)

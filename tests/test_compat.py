@@ -180,15 +180,18 @@ def test_logsumexp_gradient_is_softmax_with_the_shift_stopped(grad_backend: Back
     np.testing.assert_allclose(g, soft, rtol=1e-14, atol=1e-300)
 
 
-def _cube_with_marked_gradient(xp):  # type: ignore[no-untyped-def]
+def _cube_with_marked_gradient(xp, asked=None):  # type: ignore[no-untyped-def]
     """``value = x³`` (elementwise) with a gradient that is deliberately not its derivative
-    (``g · (3x² + 1)``), so a test sees which one autograd used; ``k`` takes none."""
+    (``g · (3x² + 1)``), so a test sees which one autograd used; ``k`` takes none. The
+    ``wanted`` flags each backward call gets are appended to ``asked``."""
 
     def value(x, k):  # type: ignore[no-untyped-def]
         return x**3 * xp.astype(k, x.dtype), (x * x,)
 
-    def gradient(arrays, saved, g):  # type: ignore[no-untyped-def]
+    def gradient(arrays, saved, g, wanted):  # type: ignore[no-untyped-def]
         (x, k), (square,) = arrays, saved
+        if asked is not None:
+            asked.append(tuple(bool(w) for w in wanted))
         return g * xp.astype(k, x.dtype) * (3 * square + 1), None
 
     return value, gradient
@@ -211,7 +214,8 @@ def test_custom_gradient_is_the_one_given(grad_backend: Backend) -> None:
     from anyloss._compat import custom_gradient
 
     xp = grad_backend.xp
-    value, gradient = _cube_with_marked_gradient(xp)
+    asked: list[tuple[bool, ...]] = []
+    value, gradient = _cube_with_marked_gradient(xp, asked)
     raw = np.array([1.0, -2.0, 0.5])
     x = grad_backend.asarray(raw, "float64")
     k = grad_backend.asarray(np.array([1, 2, 3]), "int64")
@@ -219,6 +223,8 @@ def test_custom_gradient_is_the_one_given(grad_backend: Backend) -> None:
         lambda v: xp.sum(custom_gradient(value, gradient, v, k)), [x]
     )
     np.testing.assert_allclose(g, np.array([1, 2, 3]) * (3 * raw**2 + 1), rtol=1e-14)
+    # torch asks only for what requires a gradient; jax for every array (jit drops the rest)
+    assert asked == [(True, grad_backend.name != "torch")]
 
 
 def test_custom_gradient_under_torch_compile(backend: Backend) -> None:

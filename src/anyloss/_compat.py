@@ -268,11 +268,15 @@ def custom_gradient(
     """``value(*arrays)[0]``, differentiated by ``gradient`` instead of by autograd.
 
     ``value(*arrays) -> (out, saved)`` computes the result and the arrays its gradient
-    needs; ``gradient(arrays, saved, g) -> grads`` returns one gradient per entry of
+    needs; ``gradient(arrays, saved, g, wanted) -> grads`` returns one gradient per entry of
     ``arrays`` (``None`` for entries without one: integers, masks, a missing ``None``
-    argument), ``g`` being the upstream gradient, shaped like ``out``. Both are written
-    over ``xp``; this only registers them. A loss that recomputes its value chunk by chunk
-    in its backward pass needs it: autograd through a loop of chunks stores every chunk.
+    argument, an entry whose ``wanted`` flag is False), ``g`` being the upstream gradient,
+    shaped like ``out``, and ``wanted`` a bool per entry of ``arrays``: whether its
+    gradient is asked for (torch: ``requires_grad``; jax: always, as ``jit`` drops the
+    unused). Both are written over ``xp``; this only registers them. A loss that
+    recomputes its value chunk by chunk in its backward pass needs it (autograd through a
+    loop of chunks stores every chunk), as does one whose hand-written gradient is cheaper
+    than autograd's of its value.
 
     The standard has no autograd. torch: a ``torch.autograd.Function``
     (``_torch_autograd``, imported at the first torch call, so torch is imported only for
@@ -306,7 +310,7 @@ def _jax_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> 
 
     def backward(residuals: Any, g: Any) -> Any:
         arrays, saved = jax.lax.optimization_barrier(residuals)
-        return tuple(gradient(arrays, saved, g))
+        return tuple(gradient(arrays, saved, g, (True,) * len(arrays)))
 
     function.defvjp(forward, backward)
     return function(*arrays)

@@ -14,8 +14,8 @@ __all__ = ["CustomGradient"]
 
 class CustomGradient(torch.autograd.Function):
     """``apply(value, gradient, count, *arrays)``: ``value(*arrays)`` gives the output and
-    what to save; ``gradient(arrays, saved, g)`` the gradient of each of the ``count``
-    arrays."""
+    what to save; ``gradient(arrays, saved, g, wanted)`` the gradient of each of the
+    ``count`` arrays (``wanted``: which of them require one)."""
 
     @staticmethod
     def forward(ctx: Any, value: Any, gradient: Any, count: int, *arrays: Any) -> Any:
@@ -28,4 +28,5 @@ class CustomGradient(torch.autograd.Function):
     def backward(ctx: Any, g: Any) -> Any:
         tensors = ctx.saved_tensors
         arrays, saved = tensors[: ctx.count], tensors[ctx.count :]
-        return (None, None, None, *ctx.gradient(arrays, saved, g))
+        wanted = tuple(ctx.needs_input_grad[3:])
+        return (None, None, None, *ctx.gradient(arrays, saved, g, wanted))

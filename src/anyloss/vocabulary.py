@@ -316,7 +316,7 @@ def linear_cross_entropy(
     def value(h: Any, w: Any, b: Any, y: Any, k: Any) -> tuple[Any, tuple[Any, ...]]:
         return _forward(h, w, b, y, k, head)
 
-    def gradient(arrays: Any, saved: Any, g: Any) -> tuple[Any, ...]:
+    def gradient(arrays: Any, saved: Any, g: Any, wanted: tuple[bool, ...]) -> tuple[Any, ...]:
         return _backward(arrays, saved, g, head)
 
     per_token = custom_gradient(
