@@ -307,24 +307,30 @@ class _Labels:
     than the ignored value) and raises, and elsewhere one ``aminmax`` checks them first;
     either way the kernel declines (``NotImplemented``) and the portable body raises its
     ``ValueError``. ``ignore_index=None`` is passed to torch as -2**63 (torch's default,
-    -100, would silently drop labels of -100). Where values are not checked, labels
-    outside ``[0, C)`` are replaced by the ignored value for the kernel and their samples
-    set to NaN afterwards (``poison``).
+    -100, would silently drop labels of -100). Where values are not checked, labels are
+    clamped into ``[0, C)`` for the kernel (the ignored value kept) and the samples whose
+    label moved set to NaN afterwards (``poison``).
+
+    The NaN is selected by a float compare of the label's move (``offset``), not by an
+    integer mask: under ``torch.compile`` on the CPU, inductor's cast of an int64 compare's
+    mask to a float blend made the fused nll loop 2x slower; the float compare is free.
     """
 
     def __init__(self, target: Any, classes: int, ignore_index: int | None) -> None:
         import torch
 
         self.ignore = _INT64_MIN if ignore_index is None else ignore_index
-        self.bad: Any = None
+        self.offset: Any = None
         self.ok = True
         self.target = target
         if not checks_values(target):
-            bad = (target < 0) | (target >= classes)
+            safe = torch.clamp(target, 0, classes - 1)
+            self.offset = target - safe
             if ignore_index is not None:
-                bad = bad & (target != ignore_index)
-            self.bad = bad
-            self.target = torch.where(bad, torch.full_like(target, self.ignore), target)
+                ignored = target == ignore_index
+                safe = torch.where(ignored, ignore_index, safe)
+                self.offset = torch.where(ignored, 0, self.offset)
+            self.target = safe
         elif target.device.type != "cpu":  # the CPU kernel checks labels itself
             keep = target if ignore_index is None else target[target != ignore_index]
             if keep.numel():
@@ -332,11 +338,14 @@ class _Labels:
                 self.ok = bool(lo >= 0) and bool(hi < classes)
 
     def poison(self, per_sample: Any) -> Any:
+        """NaN for the samples whose label was out of range (no-op where labels were
+        checked)."""
         import torch
 
-        if self.bad is None:
+        if self.offset is None:
             return per_sample
-        return torch.where(self.bad, torch.full_like(per_sample, math.nan), per_sample)
+        moved = self.offset.to(per_sample.dtype) != 0
+        return torch.where(moved, torch.full_like(per_sample, math.nan), per_sample)
 
 
 def _class_index_inputs(logits: Any, target: Any, axis: int) -> bool:
@@ -396,7 +405,7 @@ def _index_loss(
     if not labels.ok:
         return NotImplemented
     try:
-        if labels.bad is None and (ignore_index is None or reduction != "mean"):
+        if labels.offset is None and (ignore_index is None or reduction != "mean"):
             return call(x, labels.target, weight, labels.ignore, reduction)
         per_sample = labels.poison(call(x, labels.target, weight, labels.ignore, "none"))
     except (IndexError, RuntimeError):  # a label out of range: the portable body says so
@@ -409,7 +418,9 @@ def _index_loss(
 
 
 def _normalizer(labels: _Labels, weight: Any, ignore_index: int | None, like: Any) -> Any:
-    """The denominator of "mean": the kept labels' weights summed, 1 where it is 0."""
+    """The denominator of "mean": the kept labels' weights summed, 1 where it is 0.
+
+    A sample poisoned for its label makes the sum NaN, so it need not be counted here."""
     import torch
 
     t = labels.target
@@ -418,8 +429,6 @@ def _normalizer(labels: _Labels, weight: Any, ignore_index: int | None, like: An
         total = kept.sum().to(like.dtype)
     else:
         total = (weight[torch.where(kept, t, 0)] * kept).sum()
-    if labels.bad is not None:
-        total = total + labels.bad.sum().to(like.dtype)  # NaN samples count, as portable
     return torch.where(total == 0, torch.ones_like(total), total)
 
 
