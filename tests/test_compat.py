@@ -12,6 +12,7 @@ from anyloss._compat import (
     host_list,
     lean,
     masked_summed_softplus,
+    quiet_log,
     stop_gradient,
     take_along_axis,
 )
@@ -129,6 +130,26 @@ def test_torch_compile_fullgraph(backend: Backend) -> None:
     (g_compiled,) = torch.autograd.grad(compiled, x)
     (g_eager,) = torch.autograd.grad(eager, x)
     assert torch.allclose(g_compiled, g_eager, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("one_minus", [False, True])
+def test_quiet_log_is_minus_infinity_at_the_edge_without_a_warning(
+    backend: Backend, one_minus: bool
+) -> None:
+    """``quiet_log``: ``log x`` (``log1p(-x)``) with -inf at 0 (1) and no NumPy warning on
+    any backend (dask: at compute time too); NaN stays NaN, a value past the edge is NaN."""
+    import warnings
+
+    raw = np.array([0.0, 1.0, 0.25, np.nan, 1.5 if one_minus else -0.5])
+    x = backend.asarray(raw, "float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.filterwarnings("ignore", "invalid value", RuntimeWarning)  # past the edge
+        out = backend.to_numpy(quiet_log(x, backend.xp, one_minus=one_minus))
+    with np.errstate(all="ignore"):
+        expected = np.log1p(-raw) if one_minus else np.log(raw)
+    np.testing.assert_allclose(out, expected, rtol=1e-15)
+    assert np.isneginf(out[1 if one_minus else 0]) and np.isnan(out[3:]).all()
 
 
 def test_stop_gradient_keeps_the_value(backend: Backend) -> None:

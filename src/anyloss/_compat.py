@@ -29,6 +29,7 @@ __all__ = [
     "lean",
     "masked_summed_softplus",
     "namespace_of",
+    "quiet_log",
     "scalar_like",
     "stop_gradient",
     "take_along_axis",
@@ -160,6 +161,35 @@ def index_dtype(xp: Any, device: Any) -> Any:
         return dtype
     except TypeError:
         return xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
+
+
+_NUMPY_UNDERNEATH = frozenset({"numpy", "array_api_strict"})
+"""Libraries whose elementwise functions are NumPy's ufuncs, run eagerly."""
+
+
+def quiet_log(x: Any, xp: Any, *, one_minus: bool = False) -> Any:
+    """``log(x)`` (``log1p(-x)`` with ``one_minus``) where ``x`` may hold 0 (resp. 1):
+    ``-inf`` there, as the standard defines, and no warning.
+
+    NumPy warns ("divide by zero encountered in log") where the standard just answers;
+    numpy and array-api-strict (NumPy underneath) compute under
+    ``np.errstate(divide="ignore")``, dask each block so at compute time; torch, jax and
+    cupy do not warn. Other floating-point warnings (a log of a negative number) stay.
+    A log of 0 costs nothing extra this way: guarding the argument with a ``where``
+    before the log instead made ``torch.compile``'s CPU loop ~1.5x slower.
+    """
+    kind = array_kind(x)
+    if kind in _NUMPY_UNDERNEATH:
+        with np.errstate(divide="ignore"):
+            return xp.log1p(-x) if one_minus else xp.log(x)
+    if kind == "dask":
+        return x.map_blocks(_quiet_block_log, one_minus, dtype=x.dtype)
+    return xp.log1p(-x) if one_minus else xp.log(x)
+
+
+def _quiet_block_log(block: Any, one_minus: bool) -> Any:
+    with np.errstate(divide="ignore"):
+        return np.log1p(-block) if one_minus else np.log(block)
 
 
 def scalar_like(value: float, x: Any, xp: Any) -> Any:

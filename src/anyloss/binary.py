@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 from ._classes import _along, _check_index_target, _class_weight, _gather, _labels, _take_weight
-from ._compat import custom_gradient, scalar_like
+from ._compat import custom_gradient, quiet_log, scalar_like
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, relu, softplus
 from ._reduction import reduce
@@ -95,40 +95,30 @@ def _broadcast_weight(w: Any, shape: tuple[int, ...], ns: Namespace, name: str) 
     return ns.float(w)
 
 
-class _ClampedLogs:
-    """``max(log p, -100)`` and ``max(log(1 - p), -100)``, torch's clamped logs, fast to compile.
+def _clamped_logs(p: Any, xp: Any) -> tuple[Any, Any]:
+    """``max(log p, -100)`` and ``max(log(1 - p), -100)``, torch's clamped logs.
 
-    Neither log sees 0: ``log`` takes ``max(p, s)`` (``s`` the dtype's smallest subnormal, its
-    log below -100, so the clamp gives the same -100 as ``log 0`` would) and ``log1p`` takes
-    ``max(-p, -(1 - ε/2))`` (the largest number below 1), the clamp's -100 then put back where
-    ``p = 1`` by a ``where`` after the log. Written so for ``torch.compile``: on the CPU a
-    ``where`` or mask *before* inductor's ``log1p`` made the fused loop ~1.6x slower, after it
-    nothing. The gradient is ``_bce_gradient``'s, not autograd's of these (see there). NaN
-    stays NaN; ``p`` outside [0, 1] (unchecked, e.g. compiled) gives NaN.
+    A log of 0 is -inf, clamped (``quiet_log``: no NumPy warning); NaN stays NaN, and a
+    ``p`` outside [0, 1] (unchecked, e.g. compiled) gives NaN. The gradient is
+    ``_bce_gradient``'s, not autograd's of these (whose log of 0 would make it NaN).
     """
-
-    def __init__(self, p: Any, xp: Any) -> None:
-        info = xp.finfo(p.dtype)
-        smallest = scalar_like(float(info.smallest_normal) * float(info.eps), p, xp)
-        below_one = scalar_like(-(1.0 - float(info.eps) / 2), p, xp)
-        self.floor = scalar_like(_LOG_CLAMP, p, xp)
-        self.log_p = xp.maximum(xp.log(xp.maximum(p, smallest)), self.floor)
-        log_q = xp.maximum(xp.log1p(xp.maximum(-p, below_one)), self.floor)
-        self.log_q = xp.where(p >= 1, self.floor, log_q)
+    floor = scalar_like(_LOG_CLAMP, p, xp)
+    log_p = xp.maximum(quiet_log(p, xp), floor)
+    return log_p, xp.maximum(quiet_log(p, xp, one_minus=True), floor)
 
 
 def _bce_value(p: Any, t: Any, xp: Any) -> tuple[Any, tuple[Any, ...]]:
-    """``-(t log p + (1 - t) log(1 - p))``, logs clamped, NaN outside [0, 1]."""
-    logs = _ClampedLogs(p, xp)
-    out = -(t * logs.log_p + (1 - t) * logs.log_q)
-    return nan_where(xp.logical_or(p < 0, p > 1), out, xp), ()
+    """``-(t log p + (1 - t) log(1 - p))``, the logs clamped."""
+    log_p, log_q = _clamped_logs(p, xp)
+    return -(t * log_p + (1 - t) * log_q), ()
 
 
 def _bce_gradient(p: Any, t: Any, g: Any, wanted: tuple[bool, ...], xp: Any) -> tuple[Any, Any]:
     """The gradients of ``_bce_value`` (w.r.t. ``p`` and ``t``), each only where wanted.
 
-    By hand because autograd through the clamps and masks stores or recomputes them
-    (compiled forward+backward took 2.6x torch's); this compiles to torch's speed.
+    By hand because autograd through the clamps stores or recomputes them (compiled
+    forward+backward took 2.6x torch's; this compiles to torch's speed) and meets a log
+    of 0 (a NaN gradient) where the clamp is active.
     """
     return (
         g * _bce_pred_derivative(p, t, xp) if wanted[0] else None,
@@ -137,17 +127,24 @@ def _bce_gradient(p: Any, t: Any, g: Any, wanted: tuple[bool, ...], xp: Any) -> 
 
 
 def _bce_pred_derivative(p: Any, t: Any, xp: Any) -> Any:
-    """``-t/p + (1 - t)/(1 - p)``, each term 0 where its log is clamped (``p <= e^-100``,
-    resp. ``p = 1``): the derivative of the clamped formula, two divisions."""
-    zero = scalar_like(0.0, p, xp)
+    """``-t/p + (1 - t)/(1 - p)``, each term 0 where its log is clamped: the derivative of
+    the clamped formula, with one division.
+
+    Where neither log is clamped it is ``(p - t) / (p (1 - p))`` (``p - t`` exact where
+    the two terms would cancel); where ``log p`` is (``p <= e^-100``) the second term
+    alone, ``1 - t`` (``1 - p`` rounds to 1 there); where ``log(1 - p)`` is (``p = 1``)
+    the first, ``-t``. NaN gives NaN.
+    """
     edge = scalar_like(_LOG_CLAMP_EDGE[xp.finfo(p.dtype).bits], p, xp)
-    return xp.where(p > edge, -t / p, zero) + xp.where(p < 1, (1 - t) / (1 - p), zero)
+    at_one = p >= 1
+    inside = xp.logical_not(xp.logical_or(p <= edge, at_one))
+    return xp.where(inside, (p - t) / (p * (1 - p)), xp.where(at_one, -t, 1 - t))
 
 
 def _bce_target_derivative(p: Any, xp: Any) -> Any:
     """``max(log(1 - p), -100) - max(log p, -100)``."""
-    logs = _ClampedLogs(p, xp)
-    return logs.log_q - logs.log_p
+    log_p, log_q = _clamped_logs(p, xp)
+    return log_q - log_p
 
 
 class _Logistic:
