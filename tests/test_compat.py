@@ -261,6 +261,21 @@ def test_custom_gradient_under_torch_compile_without_grad(backend: Backend) -> N
         np.testing.assert_allclose(compiled(x).numpy(), [1.0, -16.0, 0.375], rtol=1e-15)
 
 
+def test_custom_gradient_under_torch_func_grad(backend: Backend) -> None:
+    """``torch.func.grad`` accepts the Function (``setup_context``, ``generate_vmap_rule``)."""
+    if backend.name != "torch":
+        pytest.skip("torch.func is a torch test")
+    import torch
+
+    from anyloss._compat import custom_gradient
+
+    value, gradient = _cube_with_marked_gradient(backend.xp)
+    k = torch.tensor([1, 2, 3])
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    g = torch.func.grad(lambda v: custom_gradient(value, gradient, v, k).sum())(x)
+    np.testing.assert_allclose(g.numpy(), np.array([1, 2, 3]) * (3 * x.numpy() ** 2 + 1))
+
+
 def test_quiet_where_masks_only_where_the_library_warns(backend: Backend) -> None:
     """NumPy and the libraries computing with it get the fill; torch, jax, cupy ``x``."""
     xp = backend.xp

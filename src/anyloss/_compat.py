@@ -363,9 +363,9 @@ def _torch_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -
 
     if not (torch.is_grad_enabled() and any(_needs_grad(a) for a in arrays)):
         # nothing to differentiate; and torch.compile cannot trace the Function under
-        # no_grad (Dynamo binds its forward's arguments one place off)
+        # no_grad (Dynamo: "Unsupported autograd.Function context method")
         return value(*arrays)[0]
-    return CustomGradient.apply(value, gradient, len(arrays), *arrays)
+    return CustomGradient.apply(value, gradient, len(arrays), *arrays)[0]
 
 
 def _needs_grad(x: Any) -> bool:
