@@ -12,7 +12,9 @@ from anyloss._compat import (
     host_list,
     lean,
     masked_summed_softplus,
+    near_log_ratio,
     quiet_log,
+    quiet_where,
     stop_gradient,
     take_along_axis,
 )
@@ -149,7 +151,8 @@ def test_quiet_log_is_minus_infinity_at_the_edge_without_a_warning(
     with np.errstate(all="ignore"):
         expected = np.log1p(-raw) if one_minus else np.log(raw)
     np.testing.assert_allclose(out, expected, rtol=1e-15)
-    assert np.isneginf(out[1 if one_minus else 0]) and np.isnan(out[3:]).all()
+    assert np.isneginf(out[1 if one_minus else 0])
+    assert np.isnan(out[3:]).all()
 
 
 def test_stop_gradient_keeps_the_value(backend: Backend) -> None:
@@ -265,6 +268,72 @@ def test_custom_gradient_under_torch_compile(backend: Backend) -> None:
     x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
     (g,) = torch.autograd.grad(torch.compile(f, fullgraph=True, backend="eager")(x), x)
     np.testing.assert_allclose(g.numpy(), np.array([1, 2, 3]) * (3 * x.detach().numpy() ** 2 + 1))
+
+
+def test_custom_gradient_under_torch_compile_without_grad(backend: Backend) -> None:
+    """Under ``no_grad`` the value alone is traced (Dynamo cannot bind the Function's
+    forward there)."""
+    if backend.name != "torch":
+        pytest.skip("torch.compile is a torch (CPU) test")
+    import torch
+
+    from anyloss._compat import custom_gradient
+
+    value, gradient = _cube_with_marked_gradient(backend.xp)
+    k = torch.tensor([1, 2, 3])
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    compiled = torch.compile(
+        lambda v: custom_gradient(value, gradient, v, k), fullgraph=True, backend="eager"
+    )
+    with torch.no_grad():
+        np.testing.assert_allclose(compiled(x).numpy(), [1.0, -16.0, 0.375], rtol=1e-15)
+
+
+def test_custom_gradient_under_torch_func_grad(backend: Backend) -> None:
+    """``torch.func.grad`` accepts the Function (``setup_context``, ``generate_vmap_rule``)."""
+    if backend.name != "torch":
+        pytest.skip("torch.func is a torch test")
+    import torch
+
+    from anyloss._compat import custom_gradient
+
+    value, gradient = _cube_with_marked_gradient(backend.xp)
+    k = torch.tensor([1, 2, 3])
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    g = torch.func.grad(lambda v: custom_gradient(value, gradient, v, k).sum())(x)
+    np.testing.assert_allclose(g.numpy(), np.array([1, 2, 3]) * (3 * x.numpy() ** 2 + 1))
+
+
+def test_quiet_where_masks_only_where_the_library_warns(backend: Backend) -> None:
+    """NumPy and the libraries computing with it get the fill; torch, jax, cupy ``x``."""
+    xp = backend.xp
+    x = backend.asarray(np.array([0.0, 2.0]), "float64")
+    keep = backend.asarray(np.array([False, True]), "bool")
+    got = backend.to_numpy(quiet_where(keep, x, backend.asarray(np.array(1.0), "float64"), xp))
+    warns = backend.name in ("numpy", "strict", "dask")
+    np.testing.assert_array_equal(got, [1.0 if warns else 0.0, 2.0])
+
+
+_NEAR_T = np.array([0.3, 0.30000001, 1e-30, 0.45, 0.5, 2.0])
+_NEAR_P = np.array([0.3, 0.3, 1.1e-30, 0.3, 1.0, 1.5])
+
+
+def test_near_log_ratio_is_accurate(backend: Backend) -> None:
+    """``log(t/p)`` for ``|t - p| <= p/2`` to float32's precision (``log1p``; under
+    ``torch.compile`` the atanh series, traced here with the eager backend)."""
+    t32, p32 = _NEAR_T.astype(np.float32), _NEAR_P.astype(np.float32)
+    exact = np.log1p((t32.astype(np.float64) - p32) / p32)
+    t, p = backend.asarray(t32, "float32"), backend.asarray(p32, "float32")
+    close = backend.asarray(np.ones(len(_NEAR_T), bool), "bool")
+    runs = [lambda: near_log_ratio(t, p, close, backend.xp)]
+    if backend.name == "torch":
+        import torch
+
+        traced = torch.compile(near_log_ratio, fullgraph=True, backend="eager")
+        runs.append(lambda: traced(t, p, close, backend.xp))
+    for run in runs:
+        got = backend.to_numpy(run()).astype(np.float64)
+        np.testing.assert_allclose(got, exact, rtol=4 * np.finfo(np.float32).eps, atol=0)
 
 
 def _running_sum_and_doubles(xp):  # type: ignore[no-untyped-def]

@@ -29,7 +29,9 @@ __all__ = [
     "lean",
     "masked_summed_softplus",
     "namespace_of",
+    "near_log_ratio",
     "quiet_log",
+    "quiet_where",
     "scalar_like",
     "stop_gradient",
     "take_along_axis",
@@ -290,6 +292,73 @@ def masked_summed_softplus(x: Any, mask: Any, xp: Any, *, axis: int) -> Any:
     return _MASKED_SUMMED_SOFTPLUSES.get(array_kind(x), _masked_summed_logaddexp)(x, mask, xp, axis)
 
 
+def _where(keep: Any, x: Any, fill: Any, xp: Any) -> Any:
+    return xp.where(keep, x, fill)
+
+
+def _unchanged(keep: Any, x: Any, fill: Any, xp: Any) -> Any:
+    return x
+
+
+_QUIET_WHERES = {"torch": _unchanged, "jax": _unchanged, "cupy": _unchanged}
+
+
+def quiet_where(keep: Any, x: Any, fill: Any, xp: Any) -> Any:
+    """``where(keep, x, fill)`` where the library warns about bad floating-point arguments.
+
+    For the argument of a ``log`` or a divisor whose result the caller masks afterwards
+    (``where(keep, f(...), 0)``), in a value that autograd does not differentiate (the
+    ``value`` of ``custom_gradient``). NumPy warns on ``log(0)`` and ``0 / 0``, and so do
+    array-api-strict and dask, which compute with it: there the unused lanes get
+    ``fill``. torch, jax and cupy compute ``-inf`` and NaN silently: there ``x`` is
+    returned as it is, because under ``torch.compile`` (inductor, CPU) each mask applied
+    in a fused loop costs time (kl_div's forward+backward: 1.11x native with the masks on
+    ``log``'s arguments, 1.06x without). Autograd through the unguarded lanes would give
+    NaN gradients: only for values whose gradient is written by hand.
+    """
+    return _QUIET_WHERES.get(array_kind(x), _where)(keep, x, fill, xp)
+
+
+def _torch_compiling() -> bool:
+    import torch
+
+    return bool(torch.compiler.is_compiling())
+
+
+def _odd_atanh_series(s: Any, xp: Any) -> Any:
+    """``2 atanh(s) = log((1 + s)/(1 - s))`` for ``|s| <= 1/3``, by its odd series.
+
+    The terms through ``s^(2K+1)`` leave a relative remainder below
+    ``(1/9)^(K+1) / (2K+3) / (1 - 1/9)``, kept under half the dtype's epsilon (7 terms in
+    float32, 16 in float64).
+    """
+    eps = float(xp.finfo(s.dtype).eps)
+    k = 1
+    while (1 / 9) ** (k + 1) / (2 * k + 3) * 9 / 8 > eps / 2:
+        k += 1
+    s2 = s * s
+    acc = 2 / (2 * k + 1)
+    for n in range(k - 1, -1, -1):
+        acc = acc * s2 + 2 / (2 * n + 1)
+    return acc * s
+
+
+def near_log_ratio(t: Any, p: Any, close: Any, xp: Any) -> Any:
+    """``log(t/p)`` to the dtype's precision where ``close`` (``|t - p| <= p/2``, ``t != 0``).
+
+    ``log1p((t - p)/p)``; ``t - p`` is exact there. Under ``torch.compile`` instead
+    ``2 atanh(s)``, ``s = (t - p)/(t + p)``, ``|s| <= 1/3``, summed as a polynomial: the
+    same accuracy, and inductor's CPU loop runs the polynomial faster than its ``log1p``
+    (kl_div's forward+backward: 1.25x native with ``log1p``, 1.06x with the series),
+    where torch eager (a kernel per term) and XLA run ``log1p`` faster. Elsewhere the
+    value is meant to be masked out (``quiet_where`` keeps NumPy's divisor nonzero).
+    """
+    one = scalar_like(1.0, t, xp)
+    if array_kind(t) == "torch" and _torch_compiling():
+        return _odd_atanh_series((t - p) / quiet_where(close, t + p, one, xp), xp)
+    return xp.log1p((t - p) / quiet_where(close, p, one, xp))
+
+
 def custom_gradient(
     value: Callable[..., tuple[Any, tuple[Any, ...]]],
     gradient: Callable[..., tuple[Any, ...]],
@@ -322,9 +391,19 @@ def custom_gradient(
 
 
 def _torch_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> Any:
+    import torch
+
     from ._torch_autograd import CustomGradient  # torch users only; a class made at import
 
-    return CustomGradient.apply(value, gradient, len(arrays), *arrays)
+    if not (torch.is_grad_enabled() and any(_needs_grad(a) for a in arrays)):
+        # nothing to differentiate; and torch.compile cannot trace the Function under
+        # no_grad (Dynamo: "Unsupported autograd.Function context method")
+        return value(*arrays)[0]
+    return CustomGradient.apply(value, gradient, len(arrays), *arrays)[0]
+
+
+def _needs_grad(x: Any) -> bool:
+    return bool(getattr(x, "requires_grad", False))
 
 
 def _jax_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ._compat import device_of
 
-__all__ = ["MeanParts", "reduce"]
+__all__ = ["MeanParts", "reduce", "reduce_sum_over"]
 
 
 class MeanParts:
@@ -64,3 +64,19 @@ def reduce(loss: Any, reduction: str | MeanParts, xp: Any, *, normalizer: Any = 
     if math.prod(loss.shape) == 0:
         return xp.sum(loss)  # mean of nothing is 0, not NaN
     return xp.mean(loss)
+
+
+def reduce_sum_over(terms: Any, axis: int, reduction: str | MeanParts, xp: Any) -> Any:
+    """``reduce(xp.sum(terms, axis=axis), reduction, xp)``, summed in one pass where it can be.
+
+    ``"sum"`` and ``"mean"`` of float32 and float64 terms sum every element at once (the
+    mean divides by the count of the other axes): the same value up to rounding, but
+    inductor's CPU loop sums a short axis (kl_div's 5 classes) row by row, which took
+    ~0.7 ms more on (52434, 5), where the native forward+backward takes ~1.1 ms. Half
+    precision keeps the two sums (the flat one could overflow where the mean does not).
+    """
+    if reduction == "none" or isinstance(reduction, MeanParts) or xp.finfo(terms.dtype).bits < 32:
+        return reduce(xp.sum(terms, axis=axis), reduction, xp)
+    total = xp.sum(terms)
+    rows = math.prod(terms.shape) // max(terms.shape[axis], 1)
+    return total if reduction == "sum" or rows == 0 else total / rows

@@ -15,17 +15,29 @@ __all__ = ["CustomGradient"]
 class CustomGradient(torch.autograd.Function):
     """``apply(value, gradient, count, *arrays)``: ``value(*arrays)`` gives the output and
     what to save; ``gradient(arrays, saved, g, wanted)`` the gradient of each of the
-    ``count`` arrays (``wanted``: which of them require one)."""
+    ``count`` arrays (``wanted``: which of them require one). Returns the output followed
+    by the saved arrays (``custom_gradient`` keeps the first).
+
+    ``forward`` and ``setup_context`` apart, and ``generate_vmap_rule``: the form that
+    ``torch.func`` transforms (``grad``, ``vmap``) accept.
+    """
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx: Any, value: Any, gradient: Any, count: int, *arrays: Any) -> Any:
+    def forward(value: Any, gradient: Any, count: int, *arrays: Any) -> Any:
         out, saved = value(*arrays)
-        ctx.gradient, ctx.count = gradient, count
-        ctx.save_for_backward(*arrays, *saved)
-        return out
+        return (out, *saved)
 
     @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+        _, gradient, count, *arrays = inputs
+        ctx.gradient, ctx.count = gradient, count
+        ctx.mark_non_differentiable(*output[1:])
+        ctx.save_for_backward(*arrays, *output[1:])
+
+    @staticmethod
+    def backward(ctx: Any, g: Any, *_: Any) -> Any:
         tensors = ctx.saved_tensors
         arrays, saved = tensors[: ctx.count], tensors[ctx.count :]
         wanted = tuple(ctx.needs_input_grad[3:])

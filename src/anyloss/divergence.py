@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._compat import custom_gradient, near_log_ratio, quiet_where, scalar_like
 from ._namespace import resolve
 from ._primitives import bregman_terms, log_ratio, safe_log, shifted_logsumexp
-from ._reduction import reduce
+from ._reduction import reduce, reduce_sum_over
 from ._registry import loss
 from ._types import Array, Reduction
 from ._validation import boolean, check_axis, check_same_shape, greater_than, integer
@@ -65,8 +66,49 @@ def kl_div(
     if log_pred or log_target:
         terms = _kl_terms_of_logs(p, t, xp, log_pred=log_pred, log_target=log_target)
     else:
-        terms = t * log_ratio(t, p, xp)
-    return reduce(xp.sum(terms, axis=ax), reduction, xp)
+        kl = _KLTerms(xp)
+        terms = custom_gradient(kl.value, kl.gradient, p, t)
+    return reduce_sum_over(terms, ax, reduction, xp)
+
+
+class _KLTerms:
+    """``t log(t/p)`` per class (0 where ``t == 0``), and its gradient written out.
+
+    The ratio's logarithm is ``log t - log p``, or where ``t`` is within half of ``p``
+    ``_compat.near_log_ratio`` (``log1p((t - p)/p)``, ``t - p`` exact there): nearly equal
+    distributions keep their small divergence, where two separate logs each round by far
+    more than it. The gradient is ``-t/p`` for ``p`` and ``log(t/p) + 1`` for ``t``, both
+    0 where ``t == 0`` (also at ``p == 0``), written by hand (``custom_gradient``): then
+    neither log needs a masked argument to keep autograd finite at ``t == 0``, and on
+    torch and jax they get none (``quiet_where``); under ``torch.compile`` (inductor,
+    CPU) each mask costs its fused loop ~5% of the native forward+backward.
+    """
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+
+    def value(self, p: Any, t: Any) -> tuple[Any, tuple[Any, ...]]:
+        xp = self.xp
+        nonzero = t != 0
+        close = xp.abs(t - p) <= p / 2
+        one, zero = scalar_like(1.0, t, xp), scalar_like(0.0, t, xp)  # 0-d: no full-size fill
+        logs = xp.log(quiet_where(nonzero, t, one, xp)) - xp.log(quiet_where(nonzero, p, one, xp))
+        near = near_log_ratio(t, p, xp.logical_and(nonzero, close), xp)
+        ratio = xp.where(nonzero, xp.where(close, near, logs), zero)
+        return t * ratio, (ratio,)
+
+    def gradient(
+        self, arrays: Any, saved: Any, g: Any, wanted: tuple[bool, ...]
+    ) -> tuple[Any, Any]:
+        xp = self.xp
+        p, t = arrays
+        (ratio,) = saved
+        zero = scalar_like(0.0, t, xp)
+        nonzero = t != 0
+        # g inside: inductor then computes -t g / p in the backward pass, not in the forward
+        # pass (which wrote a full-size temporary)
+        d_pred = xp.where(nonzero, -(t * g) / p, zero) if wanted[0] else None
+        return d_pred, (xp.where(nonzero, ratio + 1, zero) * g if wanted[1] else None)
 
 
 def _kl_terms_of_logs(p: Any, t: Any, xp: Any, *, log_pred: bool, log_target: bool) -> Any:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._compat import masked_summed_softplus, scalar_like
+from ._compat import custom_gradient, masked_summed_softplus, scalar_like
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import KERAS_EPSILON, masked_logsumexp, relu, safe_sqrt
 from ._reduction import reduce
@@ -86,19 +86,64 @@ def _p_distance(x: Any, y: Any, p: float, eps: float, xp: Any) -> Any:
     return xp.where(positive, root, xp.zeros_like(total))
 
 
-def _torch_unit(x: Any, xp: Any) -> tuple[Any, Any]:
-    """``x / sqrt(||x||² + 1e-12)`` over the last axis, and ``1 -`` its squared norm.
+def _torch_inverse_norm(x: Any, xp: Any) -> tuple[Any, Any]:
+    """``1 / sqrt(||x||² + 1e-12)`` over the last axis, and ``1 -`` ``x``'s scaled norm².
 
     The second is ``1e-12 / (||x||² + 1e-12)``, computed without cancellation. Where the
-    sum rounds to 0 (a zero vector in half precision) the unit vector is 0 and the rest 1,
-    the limit of both, with zero gradients instead of NaN.
+    sum rounds to 0 (a zero vector in half precision) the inverse is 0 and the rest 1:
+    the unit vector is then 0, the limit, with zero gradients instead of NaN.
     """
-    sq = xp.sum(x * x, axis=-1, keepdims=True) + _TORCH_COSINE_EPSILON
+    sq = xp.sum(x * x, axis=-1) + _TORCH_COSINE_EPSILON
     ok = xp.logical_not(sq <= 0)  # NaN stays NaN
-    safe_sq = xp.where(ok, sq, xp.ones_like(sq))
-    unit = xp.where(ok, x / xp.sqrt(safe_sq), xp.zeros_like(x))
-    rest = xp.where(ok, _TORCH_COSINE_EPSILON / safe_sq, xp.ones_like(sq))
-    return unit, xp.squeeze(rest, axis=-1)
+    one, zero = scalar_like(1.0, sq, xp), scalar_like(0.0, sq, xp)
+    safe_sq = xp.where(ok, sq, one)
+    inverse = xp.where(ok, 1 / xp.sqrt(safe_sq), zero)
+    return inverse, xp.where(ok, _TORCH_COSINE_EPSILON / safe_sq, one)
+
+
+class _CosineEmbedding:
+    """``cosine_embedding``'s per-pair loss, and its gradient written out.
+
+    With ``r = 1 / sqrt(||x||² + 1e-12)`` per vector, ``cos = (x_1 r_1) · (x_2 r_2)`` and
+    ``d cos / d x_1 = r_1 (x_2 r_2 - cos x_1 r_1)`` (likewise for ``x_2``); the loss's
+    slope in ``cos`` is -1 for similar pairs, 1 for dissimilar ones above the margin
+    (1/2 at it, as autograd's ``maximum``). By hand (``custom_gradient``): autograd of
+    the non-cancelling ``1 - cos`` differentiates the unit vectors' difference, twice
+    the work; under ``torch.compile`` the loss took 1.7x the native forward+backward.
+    """
+
+    def __init__(self, margin: float, xp: Any) -> None:
+        self.margin, self.xp = margin, xp
+
+    def value(self, a: Any, b: Any, y: Any) -> tuple[Any, tuple[Any, ...]]:
+        xp = self.xp
+        r_a, rest_a = _torch_inverse_norm(a, xp)
+        r_b, rest_b = _torch_inverse_norm(b, xp)
+        unit_a, unit_b = a * r_a[..., None], b * r_b[..., None]
+        cos = xp.sum(unit_a * unit_b, axis=-1)  # 0 where a norm² overflows, as its unit vector
+        # 1 - cos without cancellation: ½||â - b̂||² + ½(1 - ||â||²) + ½(1 - ||b̂||²)
+        diff = unit_a - unit_b
+        one_minus_cos = (xp.sum(diff * diff, axis=-1) + rest_a + rest_b) / 2
+        zero = scalar_like(0.0, cos, xp)
+        dissimilar = relu(cos - self.margin, xp)
+        out = xp.where(y == 1, one_minus_cos, zero) + xp.where(y == -1, dissimilar, zero)
+        return out, (r_a, r_b, cos)
+
+    def gradient(
+        self, arrays: Any, saved: Any, g: Any, wanted: tuple[bool, ...]
+    ) -> tuple[Any, Any, None]:
+        xp = self.xp
+        a, b, y = arrays
+        r_a, r_b, cos = saved
+        one, zero = scalar_like(1.0, cos, xp), scalar_like(0.0, cos, xp)
+        above = xp.where(cos > self.margin, one, xp.where(cos == self.margin, one / 2, zero))
+        slope = g * xp.where(y == 1, -one, xp.where(y == -1, above, zero))
+        # per-row coefficients first: inductor then reads a and b once in the backward pass
+        cross = (slope * r_a * r_b)[..., None]
+        slope_cos = slope * cos
+        grad_a = cross * b - (slope_cos * r_a * r_a)[..., None] * a if wanted[0] else None
+        grad_b = cross * a - (slope_cos * r_b * r_b)[..., None] * b if wanted[1] else None
+        return grad_a, grad_b, None
 
 
 def _unit(x: Any, epsilon: float, xp: Any, *, axis: int) -> Any:
@@ -371,15 +416,8 @@ def cosine_embedding(
     ns, a, b, y = _pair_inputs(x1, x2, target)
     xp = ns.xp
     check_one_of(y, (-1.0, 1.0), "target", xp)
-    unit_a, rest_a = _torch_unit(a, xp)
-    unit_b, rest_b = _torch_unit(b, xp)
-    cos = xp.sum(unit_a * unit_b, axis=-1)
-    # 1 - cos without cancellation: ½||â - b̂||² + ½(1 - ||â||²) + ½(1 - ||b̂||²)
-    diff = unit_a - unit_b
-    one_minus_cos = (xp.sum(diff * diff, axis=-1) + rest_a + rest_b) / 2
-    zero = xp.zeros_like(cos)
-    out = xp.where(y == 1, one_minus_cos, zero) + xp.where(y == -1, relu(cos - margin, xp), zero)
-    return reduce(out, reduction, xp)
+    pairs = _CosineEmbedding(margin, xp)
+    return reduce(custom_gradient(pairs.value, pairs.gradient, a, b, y), reduction, xp)
 
 
 @loss(rules={"margin": _ANY_REAL})
