@@ -12,6 +12,7 @@ from anyloss._compat import (
     host_list,
     lean,
     masked_summed_softplus,
+    pick_along_axis,
     stop_gradient,
     take_along_axis,
 )
@@ -47,6 +48,18 @@ def test_take_along_axis_several_indices_per_slice(backend: Backend) -> None:
         backend.asarray(x, "float64"), backend.asarray(idx, "int64"), backend.xp, axis=2
     )
     np.testing.assert_array_equal(backend.to_numpy(got), np.take_along_axis(x, idx, axis=2))
+
+
+def test_pick_along_axis_one_index_per_slice(backend: Backend) -> None:
+    """torch's comparison form: a NaN or infinity elsewhere in the slice stays out."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    x[0, 0, 1], x[1, 2, 3], x[0, 2, 0] = np.nan, np.inf, -np.inf
+    idx = np.array([[0, 1, 0, 2], [1, 0, 2, 2]])
+    got = pick_along_axis(
+        backend.asarray(x, "float64"), backend.asarray(idx, "int64"), backend.xp, axis=1
+    )
+    want = np.take_along_axis(x, idx[:, None, :], axis=1)
+    np.testing.assert_array_equal(backend.to_numpy(got), want)
 
 
 def test_resolve_promotes_floats_and_ignores_scalars(backend: Backend) -> None:
