@@ -253,6 +253,23 @@ def test_custom_gradient_under_torch_compile(backend: Backend) -> None:
     np.testing.assert_allclose(g.numpy(), np.array([1, 2, 3]) * (3 * x.detach().numpy() ** 2 + 1))
 
 
+def test_custom_gradient_compiled_without_a_gradient(backend: Backend) -> None:
+    """No input requires a gradient (an evaluation pass): the value is traced as is.
+    Dynamo failed on the ``autograd.Function`` of two array inputs there."""
+    if backend.name != "torch":
+        pytest.skip("torch.compile is a torch (CPU) test")
+    import torch
+
+    from anyloss._compat import custom_gradient
+
+    value, gradient = _cube_with_marked_gradient(backend.xp)
+    x, k = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64), torch.tensor([1, 2, 3])
+    fn = torch.compile(
+        lambda v: custom_gradient(value, gradient, v, k), fullgraph=True, backend="eager"
+    )
+    np.testing.assert_allclose(fn(x).numpy(), [1.0, -16.0, 0.375], rtol=1e-15)
+
+
 def _running_sum_and_doubles(xp):  # type: ignore[no-untyped-def]
     """A chunk body: the carry adds the chunk's rows (and counts chunks); outputs 2·rows."""
 

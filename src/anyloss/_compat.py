@@ -289,9 +289,20 @@ def custom_gradient(
 
 
 def _torch_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> Any:
+    import torch
+
+    if not (torch.is_grad_enabled() and any(_requires_grad(a) for a in arrays)):
+        # Nothing to differentiate. Dynamo (torch 2.13) fails to trace the Function's
+        # apply when no input requires a gradient and it has two array inputs
+        # ("failed to bind arguments"): a compiled evaluation pass would fail.
+        return value(*arrays)[0]
     from ._torch_autograd import CustomGradient  # torch users only; a class made at import
 
     return CustomGradient.apply(value, gradient, len(arrays), *arrays)
+
+
+def _requires_grad(x: Any) -> bool:
+    return bool(getattr(x, "requires_grad", False))
 
 
 def _jax_custom_gradient(value: Any, gradient: Any, arrays: tuple[Any, ...]) -> Any:
