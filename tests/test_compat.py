@@ -13,6 +13,7 @@ from anyloss._compat import (
     lean,
     masked_summed_softplus,
     pick_along_axis,
+    positive_part,
     stop_gradient,
     take_along_axis,
 )
@@ -51,15 +52,34 @@ def test_take_along_axis_several_indices_per_slice(backend: Backend) -> None:
 
 
 def test_pick_along_axis_one_index_per_slice(backend: Backend) -> None:
-    """torch's comparison form: a NaN or infinity elsewhere in the slice stays out."""
+    """A NaN or infinity elsewhere in the slice stays out; on torch also compiled (the
+    comparison form, traced by Dynamo)."""
     x = np.random.default_rng(0).standard_normal((2, 3, 4))
     x[0, 0, 1], x[1, 2, 3], x[0, 2, 0] = np.nan, np.inf, -np.inf
     idx = np.array([[0, 1, 0, 2], [1, 0, 2, 2]])
-    got = pick_along_axis(
-        backend.asarray(x, "float64"), backend.asarray(idx, "int64"), backend.xp, axis=1
-    )
     want = np.take_along_axis(x, idx[:, None, :], axis=1)
-    np.testing.assert_array_equal(backend.to_numpy(got), want)
+    xs, ids = backend.asarray(x, "float64"), backend.asarray(idx, "int64")
+    pickers = [lambda a, i: pick_along_axis(a, i, backend.xp, axis=1)]
+    if backend.name == "torch":
+        import torch
+
+        pickers.append(torch.compile(pickers[0], fullgraph=True, backend="eager"))
+    for pick in pickers:
+        np.testing.assert_array_equal(backend.to_numpy(pick(xs, ids)), want)
+
+
+def test_positive_part_values(backend: Backend) -> None:
+    """NaN stays NaN, -inf gives 0."""
+    x = np.array([np.nan, -np.inf, 0.0, 2.0, -1.0, np.inf])
+    got = positive_part(backend.asarray(x, "float64"), backend.xp)
+    np.testing.assert_array_equal(backend.to_numpy(got), [np.nan, 0.0, 0.0, 2.0, 0.0, np.inf])
+
+
+def test_positive_part_gradient_is_0_at_0(grad_backend: Backend) -> None:
+    xp = grad_backend.xp
+    x = grad_backend.asarray(np.array([0.0, 2.0, -1.0]), "float64")
+    _, (g,) = grad_backend.value_and_grad(lambda v: xp.sum(positive_part(v, xp)), [x])
+    np.testing.assert_array_equal(g, [0.0, 1.0, 0.0])
 
 
 def test_resolve_promotes_floats_and_ignores_scalars(backend: Backend) -> None:

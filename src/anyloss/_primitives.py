@@ -24,7 +24,6 @@ __all__ = [
     "masked_logsumexp",
     "max_along",
     "nan_where",
-    "positive_part",
     "relu",
     "safe_div",
     "safe_log",
@@ -56,18 +55,6 @@ def relu(x: Any, xp: Any) -> Any:
     through ``torch.result_type``, which ``torch.compile(fullgraph=True)`` cannot trace.
     """
     return xp.maximum(x, scalar_like(0.0, x, xp))
-
-
-def positive_part(x: Any, xp: Any) -> Any:
-    """``max(x, 0)`` as a select, ``where(x <= 0, 0, x)``: NaN passes (``NaN <= 0`` is
-    False), ``-inf`` gives 0, and the gradient at 0 is 0, as in torch's margin kernels.
-
-    For hinge terms over a whole score array. ``relu`` (``xp.maximum``) has the gradient
-    1/2 at 0, and under ``torch.compile`` its backward keeps two masks (``x == 0`` and
-    ``x < 0``) where the select keeps one: on ``multi_margin``'s (52434, 5) benchmark input
-    the compiled forward+backward took about twice as long with ``relu``.
-    """
-    return xp.where(x <= 0, scalar_like(0.0, x, xp), x)
 
 
 def max_along(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = False) -> Any:

@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from ._classes import _along, _check_index_target, _class_weight, _labels, _take_weight
-from ._compat import pick_along_axis, scalar_like
+from ._compat import pick_along_axis, positive_part, scalar_like
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import max_along, nan_where, positive_part, relu, softplus
+from ._primitives import max_along, nan_where, relu, softplus
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction

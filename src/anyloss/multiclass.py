@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from ._classes import _gather, _labels, _setup
-from ._compat import cumulative_sum, device_of, scalar_like, stop_gradient
+from ._compat import cumulative_sum, device_of, positive_part, scalar_like, stop_gradient
 from ._namespace import Namespace, resolve, resolve_floats
-from ._primitives import max_along, nan_where, positive_part, relu
+from ._primitives import max_along, nan_where, relu
 from ._reduction import reduce
 from ._registry import loss
 from ._types import Array, Reduction
