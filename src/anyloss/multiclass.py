@@ -15,7 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from ._classes import _gather, _labels, _setup
-from ._compat import cumulative_sum, device_of, scalar_like, stop_gradient
+from ._compat import (
+    compiled_custom_gradient,
+    cumulative_sum,
+    device_of,
+    scalar_like,
+    stop_gradient,
+)
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, relu
 from ._reduction import reduce
@@ -128,6 +134,28 @@ def _pair_hinges(s: Any, counts: Any, ax: int, xp: Any) -> Any:
     return xp.sum(xp.where(counts > 0, counts * per_class, zero), axis=ax) / s.shape[ax]
 
 
+def _pair_hinge_gradient(
+    arrays: tuple[Any, ...], saved: tuple[Any, ...], g: Any, ax: int, xp: Any
+) -> tuple[Any, None]:
+    """``_pair_hinges``' gradient with respect to the scores (none for the counts).
+
+    With ``rising[c, i]`` the pair selects of ``_pair_hinges`` (gap not ``<= 0``): class
+    k gains ``sum_c counts_c rising[c, k]`` where it is no target and loses ``counts_k
+    sum_i [counts_i = 0] rising[k, i]`` where it is one; times ``g / C``.
+    """
+    s, counts = arrays
+    zero = scalar_like(0.0, s, xp)
+    other = xp.astype(counts == 0, s.dtype)
+    gaps = 1 - xp.expand_dims(s, axis=ax + 1) + xp.expand_dims(s, axis=ax)  # (c, i)
+    rising = xp.logical_not(gaps <= 0)
+    axes = list(range(s.ndim + 1))
+    axes[ax], axes[ax + 1] = ax + 1, ax
+    into = xp.permute_dims(rising, tuple(axes))  # (i, c): the pairs that raise class i
+    gained = xp.sum(xp.where(into, xp.expand_dims(counts, axis=ax), zero), axis=ax + 1)
+    lost = xp.sum(xp.where(rising, xp.expand_dims(other, axis=ax), zero), axis=ax + 1)
+    return (other * gained - counts * lost) * xp.expand_dims(g / s.shape[ax], axis=ax), None
+
+
 @loss(labels=(1,), rules={"axis": integer})
 def multilabel_margin(
     scores: Array, target: Array, *, axis: int = -1, reduction: Reduction = "mean"
@@ -145,7 +173,8 @@ def multilabel_margin(
     are formed over the class axis, an ``(..., C, C)`` intermediate: fine for class
     counts, not meant for vocabularies. The pairs run between classes, each target
     class weighed by how often it is listed (no listed score is gathered). At a
-    hinge's kink the gradient is 0, as torch's.
+    hinge's kink the gradient is 0, as torch's; under ``torch.compile`` it is written
+    out (``_compat.compiled_custom_gradient``).
 
     Parameters
     ----------
@@ -178,7 +207,14 @@ def multilabel_margin(
     ax = check_axis(axis, s.ndim)
     labels, listed, bad = _listed_labels(target, int(s.shape[ax]), ax, ns, s)
     counts = _class_counts(labels, listed, ax, xp, s)
-    per_sample = _pair_hinges(s, counts, ax, xp)
+
+    def value(s: Any, counts: Any) -> tuple[Any, tuple[Any, ...]]:
+        return _pair_hinges(s, counts, ax, xp), ()
+
+    def gradient(arrays: Any, saved: Any, g: Any) -> tuple[Any, None]:
+        return _pair_hinge_gradient(arrays, saved, g, ax, xp)
+
+    per_sample = compiled_custom_gradient(value, gradient, s, counts)
     if bad is not None:
         bad = xp.any(bad, axis=ax)
     return reduce(nan_where(bad, per_sample, xp), reduction, xp)
