@@ -494,29 +494,25 @@ def _torch_positive_part(x: Any, xp: Any) -> Any:
     return x.relu()
 
 
-def _selected_positive_part(x: Any, xp: Any) -> Any:
-    return xp.where(x <= 0, scalar_like(0.0, x, xp), x)
-
-
 def _maximum_positive_part(x: Any, xp: Any) -> Any:
     return xp.maximum(x, scalar_like(0.0, x, xp))
 
 
-_POSITIVE_PARTS = {"torch": _torch_positive_part, "jax": _selected_positive_part}
+_POSITIVE_PARTS = {"torch": _torch_positive_part}
 
 
 def positive_part(x: Any, xp: Any) -> Any:
-    """``max(x, 0)`` with the gradient 0 at 0 (torch's margin kernels' choice); NaN
-    stays NaN and ``-inf`` gives 0.
+    """``max(x, 0)``: NaN stays NaN and ``-inf`` gives 0; the gradient at 0 is 0 on
+    torch (its margin kernels' choice) and 1/2 on jax (``maximum``'s); both are
+    subgradients.
 
-    The standard has no relu, and ``xp.maximum``'s gradient at a tie is 1/2 (torch,
-    jax). torch: ``Tensor.relu``, whose backward needs its output only where
-    ``maximum``'s keeps two masks (``x == 0``, ``x < 0``): on ``multi_margin``'s
-    (52434, 5) benchmark input the compiled forward+backward took ~2x as long with
-    ``maximum``, and eager torch's forward is as fast as with it (a select is ~20%
-    slower). jax: the select ``where(x <= 0, 0, x)`` (``jax.nn.relu``'s custom JVP made
-    that ``value_and_grad`` ~15% slower, the select ~5%). numpy, strict, dask, cupy (no
-    autograd): ``xp.maximum`` against a 0-d zero (NumPy's ``where`` takes ~14x as long).
+    The standard has no relu. torch: ``Tensor.relu``, whose backward needs its output
+    only where ``maximum``'s keeps two masks (``x == 0``, ``x < 0``): on
+    ``multi_margin``'s (52434, 5) benchmark input the compiled forward+backward took
+    ~2x as long with ``maximum``, and eager torch's forward is as fast as with it (a
+    select is ~20% slower). Elsewhere ``xp.maximum`` against a 0-d zero: on jax a
+    select (gradient 0 at 0) made that ``value_and_grad`` ~6% slower and
+    ``jax.nn.relu`` ~15%; NumPy's ``where`` takes ~14x as long as its ``maximum``.
     """
     return _POSITIVE_PARTS.get(array_kind(x), _maximum_positive_part)(x, xp)
 

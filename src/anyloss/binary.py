@@ -482,9 +482,10 @@ def multi_margin(
 
     Matches ``torch.nn.functional.multi_margin_loss`` (``"mean"`` averages the
     per-sample losses; ``"sum"`` sums them). The true-class score is picked with
-    ``_compat.pick_along_axis`` (a gather; on torch a comparison with the class
-    positions, which ``torch.compile`` fuses into the hinge loop). The gradient of a
-    hinge term at exactly 0 is 0, as torch's.
+    ``_compat.pick_along_axis`` (a gather; while torch compiles, a comparison with the
+    class positions, which inductor fuses into the hinge loop). At a hinge's kink
+    the gradient is 0 on torch, as its kernel's, and 1/2 on jax
+    (``_compat.positive_part``).
 
     Parameters
     ----------
