@@ -13,6 +13,8 @@ from anyloss._compat import (
     lean,
     masked_summed_softplus,
     near_log_ratio,
+    pick_along_axis,
+    positive_part,
     quiet_log,
     quiet_where,
     stop_gradient,
@@ -50,6 +52,38 @@ def test_take_along_axis_several_indices_per_slice(backend: Backend) -> None:
         backend.asarray(x, "float64"), backend.asarray(idx, "int64"), backend.xp, axis=2
     )
     np.testing.assert_array_equal(backend.to_numpy(got), np.take_along_axis(x, idx, axis=2))
+
+
+def test_pick_along_axis_one_index_per_slice(backend: Backend) -> None:
+    """A NaN or infinity elsewhere in the slice stays out; on torch also compiled (the
+    comparison form, traced by Dynamo)."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    x[0, 0, 1], x[1, 2, 3], x[0, 2, 0] = np.nan, np.inf, -np.inf
+    idx = np.array([[0, 1, 0, 2], [1, 0, 2, 2]])
+    want = np.take_along_axis(x, idx[:, None, :], axis=1)
+    xs, ids = backend.asarray(x, "float64"), backend.asarray(idx, "int64")
+    pickers = [lambda a, i: pick_along_axis(a, i, backend.xp, axis=1)]
+    if backend.name == "torch":
+        import torch
+
+        pickers.append(torch.compile(pickers[0], fullgraph=True, backend="eager"))
+    for pick in pickers:
+        np.testing.assert_array_equal(backend.to_numpy(pick(xs, ids)), want)
+
+
+def test_positive_part_values(backend: Backend) -> None:
+    """NaN stays NaN, -inf gives 0."""
+    x = np.array([np.nan, -np.inf, 0.0, 2.0, -1.0, np.inf])
+    got = positive_part(backend.asarray(x, "float64"), backend.xp)
+    np.testing.assert_array_equal(backend.to_numpy(got), [np.nan, 0.0, 0.0, 2.0, 0.0, np.inf])
+
+
+def test_positive_part_gradient(grad_backend: Backend) -> None:
+    """1 above 0, 0 below; at 0 a subgradient: torch's 0 (its kernels'), jax's 1/2."""
+    xp = grad_backend.xp
+    x = grad_backend.asarray(np.array([0.0, 2.0, -1.0]), "float64")
+    _, (g,) = grad_backend.value_and_grad(lambda v: xp.sum(positive_part(v, xp)), [x])
+    np.testing.assert_array_equal(g, [0.0 if grad_backend.name == "torch" else 0.5, 1.0, 0.0])
 
 
 def test_resolve_promotes_floats_and_ignores_scalars(backend: Backend) -> None:
@@ -270,9 +304,10 @@ def test_custom_gradient_under_torch_compile(backend: Backend) -> None:
     np.testing.assert_allclose(g.numpy(), np.array([1, 2, 3]) * (3 * x.detach().numpy() ** 2 + 1))
 
 
-def test_custom_gradient_under_torch_compile_without_grad(backend: Backend) -> None:
-    """Under ``no_grad`` the value alone is traced (Dynamo cannot bind the Function's
-    forward there)."""
+def test_custom_gradient_compiled_without_a_gradient(backend: Backend) -> None:
+    """Under ``no_grad``, or where no input requires a gradient (an evaluation pass), the
+    value alone is traced: Dynamo failed on the ``autograd.Function`` there ("failed to
+    bind arguments")."""
     if backend.name != "torch":
         pytest.skip("torch.compile is a torch (CPU) test")
     import torch
@@ -287,6 +322,7 @@ def test_custom_gradient_under_torch_compile_without_grad(backend: Backend) -> N
     )
     with torch.no_grad():
         np.testing.assert_allclose(compiled(x).numpy(), [1.0, -16.0, 0.375], rtol=1e-15)
+    np.testing.assert_allclose(compiled(x.detach()).numpy(), [1.0, -16.0, 0.375], rtol=1e-15)
 
 
 def test_custom_gradient_under_torch_func_grad(backend: Backend) -> None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._classes import _along, _check_index_target, _class_weight, _gather, _labels, _take_weight
-from ._compat import custom_gradient, quiet_log, scalar_like
+from ._classes import _along, _check_index_target, _class_weight, _labels, _take_weight
+from ._compat import custom_gradient, pick_along_axis, positive_part, quiet_log, scalar_like
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, relu, softplus
 from ._reduction import reduce
@@ -535,7 +535,10 @@ def multi_margin(
 
     Matches ``torch.nn.functional.multi_margin_loss`` (``"mean"`` averages the
     per-sample losses; ``"sum"`` sums them). The true-class score is picked with
-    ``take_along_axis``; no one-hot matrix is built.
+    ``_compat.pick_along_axis`` (a gather; while torch compiles, a comparison with the
+    class positions, which inductor fuses into the hinge loop). At a hinge's kink
+    the gradient is 0 on torch, as its kernel's, and 1/2 on jax
+    (``_compat.positive_part``).
 
     Parameters
     ----------
@@ -567,8 +570,8 @@ def multi_margin(
     _check_index_target(s, target, ax, xp)
     classes = s.shape[ax]
     labels, _, bad = _labels(target, None, classes, ns)  # bad labels: picked in range, NaN
-    s_true = xp.expand_dims(_gather(s, labels, ax, xp), axis=ax)
-    terms = relu(margin + (s - s_true), xp)  # the true class gives exactly `margin`
+    s_true = pick_along_axis(s, labels, xp, axis=ax)
+    terms = positive_part(margin + (s - s_true), xp)  # the true class gives exactly `margin`
     own = relu(margin + xp.zeros((), dtype=ns.dtype, device=ns.device), xp)
     if p == 2:
         terms, own = xp.square(terms), xp.square(own)
