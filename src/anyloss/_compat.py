@@ -386,6 +386,9 @@ def custom_gradient(
     ``jax.custom_vjp``, the backward's inputs behind ``jax.lax.optimization_barrier`` so
     that XLA cannot merge its recomputation with the forward pass (which would keep every
     chunk alive); numpy, cupy, dask and array-api-strict have no autograd: the value only.
+    On jax that is reverse mode only: ``jax.grad``, ``jax.vjp``, ``jax.jacrev`` and
+    ``jax.hessian`` work, ``jax.jvp`` and ``jax.jacfwd`` of the loss raise (a
+    ``custom_vjp`` has no forward mode); torch's ``torch.func`` transforms all work.
     """
     adapter = _CUSTOM_GRADIENTS.get(array_kind(arrays[0]))
     if adapter is None:
