@@ -5,6 +5,7 @@ cannot trace a class definition, so a compiled first call would fail)."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -42,3 +43,11 @@ class CustomGradient(torch.autograd.Function):
         arrays, saved = tensors[: ctx.count], tensors[ctx.count :]
         wanted = tuple(ctx.needs_input_grad[3:])
         return (None, None, None, *ctx.gradient(arrays, saved, g, wanted))
+
+
+# torch binds ``apply``'s arguments to ``forward``'s signature on every call of a Function
+# with ``setup_context`` (``bind_default_args``); ``inspect.signature`` reads a function's
+# ``__signature__`` where set, instead of rebuilding it (~15 µs a call)
+CustomGradient.forward.__signature__ = inspect.signature(  # type: ignore[attr-defined]
+    CustomGradient.forward
+)
