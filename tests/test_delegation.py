@@ -146,11 +146,11 @@ def test_unchecked_out_of_range_label_gives_nan_natively(
 def test_targets_other_than_signs_are_refused(
     name: str, shape: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The kernel's check of the ±1 targets (a few values read as a list, one
+    """The kernel's check of the ±1 targets (a few values matched as bytes, one
     ``aminmax`` of ``|t|`` for many) lets -1 and +1 through natively and declines NaN, 0,
-    0.5, -1.5, 2 and inf, so the portable body raises the catalog's error naming the
+    -0, 0.5, -1.5, 2 and inf, so the portable body raises the catalog's error naming the
     target and the first bad value. Non-contiguous targets ("few-transposed") are
-    checked in their own order."""
+    checked in their own order; a target that requires a gradient is checked too."""
     calls = _spy(monkeypatch, name)
     rng = np.random.default_rng(0)
     for dtype in (torch.float32, torch.float64):
@@ -160,10 +160,11 @@ def test_targets_other_than_signs_are_refused(
             scores, signs = [s.transpose(0, 2) for s in scores], signs.transpose(0, 2)
         args = scores if name == "margin_ranking" else scores[:1]
         getattr(anyloss, name)(*args, signs)
-        for bad in (math.nan, 0.0, 0.5, -1.5, 2.0, math.inf):
+        getattr(anyloss, name)(*args, signs.clone().requires_grad_())
+        for bad in (math.nan, 0.0, -0.0, 0.5, -1.5, 2.0, math.inf):
             target = signs.clone()
             target[np.unravel_index(signs.numel() // 2 + 1, target.shape)] = bad
             message = rf"target values must be one of -1\.0, 1\.0; got {re.escape(str(bad))} at"
             with pytest.raises(ValueError, match=message):
                 getattr(anyloss, name)(*args, target)
-    assert calls == ([True] + [False] * 6) * 2
+    assert calls == ([True, True] + [False] * 7) * 2

@@ -106,14 +106,34 @@ def checks_values(x: Any) -> bool:
     mode = _State.value_checks
     if mode is False:
         return False
-    kind = array_kind(x)
-    if kind == "numpy":  # concrete, in host memory: checked unless the mode is off
-        return True
-    if not is_concrete(x, kind):
-        return False
-    if kind == "torch":  # no torch.device object made: this runs on every call
-        return mode is True or bool(x.is_cpu)
-    return mode is True or _on_host(x)
+    try:
+        checked = _CHECKED_BY_TYPE[type(x)]
+    except KeyError:
+        checked = _CHECKED_BY_TYPE[type(x)] = _CHECKED_BY_KIND.get(array_kind(x), _other_checked)
+    return checked(x, mode)
+
+
+def _numpy_checked(x: Any, mode: Mode) -> bool:
+    """NumPy arrays are concrete and in host memory: checked unless the mode is off."""
+    return True
+
+
+def _torch_checked(x: Any, mode: Mode) -> bool:
+    """A torch tensor, unless torch is compiling; on an accelerator only in mode ``True``
+    (no ``torch.device`` made: this runs on every call)."""
+    import torch
+
+    return not torch.compiler.is_compiling() and (mode is True or bool(x.is_cpu))
+
+
+def _other_checked(x: Any, mode: Mode) -> bool:
+    """Any other array: if concrete, and in host memory or in mode ``True``."""
+    return is_concrete(x) and (mode is True or _on_host(x))
+
+
+_CHECKED_BY_KIND = {"numpy": _numpy_checked, "torch": _torch_checked}
+_CHECKED_BY_TYPE: dict[type, Any] = {}
+"""``checks_values``' answer for each array type (one lookup per call)."""
 
 
 def native_enabled() -> bool:

@@ -169,10 +169,9 @@ def few_labels_fit(
     ``[0, C)`` other than ``blank`` (the lengths are checked elsewhere: a bad one only
     changes which labels are looked at). Shared with the torch kernel (``_delegation``),
     whose CPU kernel checks the lengths itself."""
-    allowed = range(classes)
     for row, length in zip(labels, target_lengths, strict=True):
         for v in row[:length]:
-            if v not in allowed or v == blank:
+            if not 0 <= v < classes or v == blank:  # a chained compare: half a `range`'s cost
                 return False
     return True
 
