@@ -108,9 +108,10 @@ def _clamped_logs(p: Any, xp: Any) -> tuple[Any, Any]:
 
 
 def _bce_value(p: Any, t: Any, xp: Any) -> tuple[Any, tuple[Any, ...]]:
-    """``-(t log p + (1 - t) log(1 - p))``, the logs clamped."""
+    """``-(t log p + (1 - t) log(1 - p))``, the logs clamped, as ``(t - 1) log(1 - p) -
+    t log p``: the same rounding (negation is exact), one operation fewer."""
     log_p, log_q = _clamped_logs(p, xp)
-    return -(t * log_p + (1 - t) * log_q), ()
+    return (t - 1) * log_q - t * log_p, ()
 
 
 def _bce_gradient(p: Any, t: Any, g: Any, wanted: tuple[bool, ...], xp: Any) -> tuple[Any, Any]:
@@ -121,24 +122,29 @@ def _bce_gradient(p: Any, t: Any, g: Any, wanted: tuple[bool, ...], xp: Any) -> 
     of 0 (a NaN gradient) where the clamp is active.
     """
     return (
-        g * _bce_pred_derivative(p, t, xp) if wanted[0] else None,
+        _bce_pred_gradient(p, t, g, xp) if wanted[0] else None,
         g * _bce_target_derivative(p, xp) if wanted[1] else None,
     )
 
 
-def _bce_pred_derivative(p: Any, t: Any, xp: Any) -> Any:
-    """``-t/p + (1 - t)/(1 - p)``, each term 0 where its log is clamped: the derivative of
-    the clamped formula, with one division.
+def _bce_pred_gradient(p: Any, t: Any, g: Any, xp: Any) -> Any:
+    """``g`` times ``-t/p + (1 - t)/(1 - p)``, each term 0 where its log is clamped: the
+    derivative of the clamped formula, with one division.
 
-    Where neither log is clamped it is ``(p - t) / (p (1 - p))`` (``p - t`` exact where
+    Where neither log is clamped it is ``g (p - t) / (p (1 - p))`` (``p - t`` exact where
     the two terms would cancel); where ``log p`` is (``p <= e^-100``) the second term
-    alone, ``1 - t`` (``1 - p`` rounds to 1 there); where ``log(1 - p)`` is (``p = 1``)
-    the first, ``-t``. NaN gives NaN.
+    alone, ``g (1 - t)`` (``1 - p`` rounds to 1 there); where ``log(1 - p)`` is (``p = 1``)
+    the first, ``-g t``. NaN gives NaN.
+
+    ``g`` multiplies inside each branch, not the derivative as a whole: under
+    ``torch.compile`` a derivative free of ``g`` was computed in the forward pass and
+    saved, one more full-size buffer per step than saving ``p`` and ``t`` (1.2-1.3x
+    torch's time from 1M elements).
     """
     edge = scalar_like(_LOG_CLAMP_EDGE[xp.finfo(p.dtype).bits], p, xp)
     at_one = p >= 1
     inside = xp.logical_not(xp.logical_or(p <= edge, at_one))
-    return xp.where(inside, (p - t) / (p * (1 - p)), xp.where(at_one, -t, 1 - t))
+    return xp.where(inside, g * (p - t) / (p * (1 - p)), g * xp.where(at_one, -t, 1 - t))
 
 
 def _bce_target_derivative(p: Any, xp: Any) -> Any:
