@@ -35,6 +35,7 @@ __all__ = [
     "positive_part",
     "quiet_log",
     "quiet_where",
+    "relu",
     "scalar_like",
     "stop_gradient",
     "take_along_axis",
@@ -186,15 +187,20 @@ def quiet_log(x: Any, xp: Any, *, one_minus: bool = False) -> Any:
     kind = array_kind(x)
     if kind in _NUMPY_UNDERNEATH:
         with np.errstate(divide="ignore"):
-            return xp.log1p(-x) if one_minus else xp.log(x)
+            return _log_or_log1p(x, xp, one_minus)
     if kind == "dask":
         return x.map_blocks(_quiet_block_log, one_minus, dtype=x.dtype)
-    return xp.log1p(-x) if one_minus else xp.log(x)
+    return _log_or_log1p(x, xp, one_minus)
 
 
 def _quiet_block_log(block: Any, one_minus: bool) -> Any:
     with np.errstate(divide="ignore"):
-        return np.log1p(-block) if one_minus else np.log(block)
+        return _log_or_log1p(block, np, one_minus)
+
+
+def _log_or_log1p(x: Any, xp: Any, one_minus: bool) -> Any:
+    """``log1p(-x)`` with ``one_minus``, else ``log(x)``."""
+    return xp.log1p(-x) if one_minus else xp.log(x)
 
 
 def scalar_like(value: float, x: Any, xp: Any) -> Any:
@@ -559,22 +565,27 @@ def take_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
     if hasattr(xp, "take_along_axis"):
         return xp.take_along_axis(x, indices, axis=axis)
     ax = axis % x.ndim
-    size = x.shape[ax]
-    shape = [1] * (x.ndim + 1)
-    shape[ax + 1] = size
-    classes = xp.reshape(xp.arange(size, device=device_of(x)), tuple(shape))
-    mask = xp.expand_dims(indices, axis=ax + 1) == classes
-    values = xp.expand_dims(x, axis=ax)
-    return xp.sum(xp.where(mask, values, xp.zeros_like(values)), axis=ax + 1)
+    values = xp.expand_dims(x, axis=ax)  # a new axis ax: the positions along ax + 1
+    hit = xp.expand_dims(indices, axis=ax + 1) == _positions(values, ax + 1, xp)
+    return _sum_where(hit, values, ax + 1, xp)
 
 
 def _compared_pick(x: Any, indices: Any, xp: Any, axis: int) -> Any:
     ax = axis % x.ndim
+    hit = xp.expand_dims(indices, axis=ax) == _positions(x, ax, xp)
+    return _sum_where(hit, x, ax, xp, keepdims=True)
+
+
+def _positions(x: Any, axis: int, xp: Any) -> Any:
+    """``arange(x.shape[axis])`` shaped to broadcast along ``axis`` of ``x``."""
     shape = [1] * x.ndim
-    shape[ax] = x.shape[ax]
-    positions = xp.reshape(xp.arange(x.shape[ax], device=device_of(x)), tuple(shape))
-    hit = xp.expand_dims(indices, axis=ax) == positions
-    return xp.sum(xp.where(hit, x, scalar_like(0.0, x, xp)), axis=ax, keepdims=True)
+    shape[axis] = x.shape[axis]
+    return xp.reshape(xp.arange(x.shape[axis], device=device_of(x)), tuple(shape))
+
+
+def _sum_where(hit: Any, x: Any, axis: int, xp: Any, *, keepdims: bool = False) -> Any:
+    """The values of ``x`` where ``hit``, summed along ``axis`` (a compare-and-sum gather)."""
+    return xp.sum(xp.where(hit, x, scalar_like(0, x, xp)), axis=axis, keepdims=keepdims)
 
 
 def pick_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
@@ -599,7 +610,13 @@ def _torch_positive_part(x: Any, xp: Any) -> Any:
     return x.relu()
 
 
-def _maximum_positive_part(x: Any, xp: Any) -> Any:
+def relu(x: Any, xp: Any) -> Any:
+    """``max(x, 0)``, against a 0-d zero of ``x``'s dtype and device (``xp.maximum``'s
+    gradient, 1/2 at 0); ``positive_part`` where torch's own ``relu`` is wanted.
+
+    Not ``xp.maximum(x, 0.0)``: array-api-compat turns the Python scalar into a tensor
+    through ``torch.result_type``, which ``torch.compile(fullgraph=True)`` cannot trace.
+    """
     return xp.maximum(x, scalar_like(0.0, x, xp))
 
 
@@ -619,7 +636,7 @@ def positive_part(x: Any, xp: Any) -> Any:
     select (gradient 0 at 0) made that ``value_and_grad`` ~6% slower and
     ``jax.nn.relu`` ~15%; NumPy's ``where`` takes ~14x as long as its ``maximum``.
     """
-    return _POSITIVE_PARTS.get(array_kind(x), _maximum_positive_part)(x, xp)
+    return _POSITIVE_PARTS.get(array_kind(x), relu)(x, xp)
 
 
 def is_concrete(x: Any, kind: str | None = None) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._compat import device_of, scalar_like, stop_gradient
+from ._compat import device_of, relu, stop_gradient
 
 __all__ = [
     "KERAS_EPSILON",
@@ -46,15 +46,6 @@ def softplus(x: Any, xp: Any) -> Any:
     (``tests/test_primitives.py`` holds each backend to 1e-12 there).
     """
     return xp.logaddexp(x, xp.zeros_like(x))
-
-
-def relu(x: Any, xp: Any) -> Any:
-    """``max(x, 0)``, against a 0-d zero of ``x``'s dtype and device.
-
-    Not ``xp.maximum(x, 0.0)``: array-api-compat turns the Python scalar into a tensor
-    through ``torch.result_type``, which ``torch.compile(fullgraph=True)`` cannot trace.
-    """
-    return xp.maximum(x, scalar_like(0.0, x, xp))
 
 
 def max_along(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = False) -> Any:
