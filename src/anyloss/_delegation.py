@@ -17,7 +17,9 @@ all-ignored "mean" is 0 (torch: NaN), and where labels are not value-checked an
 out-of-range label gives NaN for its sample (torch: an error on the CPU, a device assert
 on CUDA, a wrapped index under ``torch.compile``).
 
-Delegated, for torch (``torch.nn.functional``): mse, mae, huber, smooth_l1,
+Delegated, for torch (``torch.nn.functional``'s kernels; where F's Python wrapper only
+broadcasts, warns on unequal sizes and maps the reduction to its enum, the ATen function
+it calls is called directly, ~2-5 µs less per tiny call): mse, mae, huber, smooth_l1,
 binary_cross_entropy_with_logits, cross_entropy, nll, poisson_nll,
 multilabel_soft_margin, margin_ranking, hinge_embedding, triplet_margin, ctc (adapted:
 the catalog's label checks, a zero gradient at an infinite loss where torch's is NaN, and
