@@ -56,7 +56,7 @@ def test_closed_form_limits(scale: float) -> None:
     assert np.array_equal(rho(X, alpha=2.0, scale=scale), 0.5 * z)
     assert rel_err(rho(X, alpha=0.0, scale=scale)[1:], np.log1p(0.5 * z)[1:]) < 1e-15
     assert rel_err(rho(X, alpha=-INF, scale=scale)[1:], -np.expm1(-0.5 * z)[1:]) < 1e-15
-    small = 0.5 * z < 60  # beyond, capped at e^60 - 1
+    small = 0.5 * z < 60  # beyond, e^(z/2) leaves float64 soon: inf on both sides
     assert rel_err(rho(X, alpha=INF, scale=scale)[small], np.expm1(0.5 * z)[small]) < 1e-15
 
 
@@ -111,14 +111,29 @@ def test_matches_reference_code_away_from_zero_and_two() -> None:
             )
 
 
-def test_cap_above_two() -> None:
-    """For alpha > 2 rho is capped at exp(60) - |alpha-2|/alpha instead of overflowing."""
-    big = np.array([1e3, 1e6])
-    for alpha in (3.0, 10.0, 1e6, INF):
-        out = rho(big, alpha=alpha)
-        assert np.all(np.isfinite(out))
-        assert np.all(out <= math.exp(60.0))
+def test_large_rho_above_two_is_exact_until_it_overflows() -> None:
+    """For alpha > 2, rho grows like |x|^alpha: exact while it fits the dtype (no cap: a
+    capped value would be a finite wrong one, with a zero gradient), inf beyond."""
     assert rho(np.array([1e6]), alpha=4.0)[0] == pytest.approx(0.5 * ((1e12 / 2 + 1) ** 2 - 1))
+    assert rho(np.array([1e7]), alpha=4.0)[0] == pytest.approx(0.5 * ((1e14 / 2 + 1) ** 2 - 1))
+    expected = 0.8 * ((1e16 / 1.3**2 / 8 + 1) ** 5 - 1)  # alpha = 10, scale = 1.3
+    assert rho(np.array([1e8]), alpha=10.0, scale=1.3)[0] == pytest.approx(expected, rel=1e-12)
+    with np.errstate(over="ignore"):
+        assert np.isposinf(rho(np.array([1e3]), alpha=1e6)).all()  # 2^(5e5): past float64
+        assert np.isposinf(rho(np.array([1e3]), alpha=INF)).all()
+
+
+def test_large_rho_above_two_has_its_gradient() -> None:
+    """Where a cap stood, the gradient was 0; now it is rho's, for a float and an array
+    alpha (float32: 1.25e27 and 5e20 fit)."""
+    torch = pytest.importorskip("torch")
+    for alpha in (4.0, torch.tensor([4.0, 4.0])):
+        x = torch.tensor([1e7, 3.0], dtype=torch.float32, requires_grad=True)
+        value = anyloss.general_robust(x, torch.zeros(2), alpha=alpha, reduction="none")
+        value.sum().backward()
+        assert value[0].item() == pytest.approx(1.25e27, rel=1e-5)
+        assert x.grad is not None
+        assert x.grad[0].item() == pytest.approx(5e20, rel=1e-5)
 
 
 ALPHAS = [
@@ -148,8 +163,19 @@ ALPHAS = [
 RESIDUALS = [0.0, 1e-30, 1e-3, 1.0, 1e3, 1e6, -1e6]
 
 
+def _fits(dtype: str) -> np.ndarray:
+    """Where rho(RESIDUALS, ALPHAS, 0.7) fits ``dtype``: the extended-precision reference
+    below its largest finite value (beyond, the value is inf, as the true one is there)."""
+    grid = np.broadcast_arrays(np.array(RESIDUALS)[None, :], np.array(ALPHAS)[:, None])
+    with np.errstate(over="ignore"):
+        exact = rho_reference(grid[0], grid[1], 0.7)
+    return exact <= np.finfo(dtype).max
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_finite_value_and_gradients_everywhere_torch(dtype: str) -> None:
+def test_finite_value_and_gradients_wherever_rho_fits_torch(dtype: str) -> None:
+    """Finite value and gradients wherever rho fits the dtype; +inf (never NaN, never a
+    capped finite value) where it does not."""
     torch = pytest.importorskip("torch")
     dt = getattr(torch, dtype)
     shape = (len(ALPHAS), len(RESIDUALS))
@@ -157,27 +183,33 @@ def test_finite_value_and_gradients_everywhere_torch(dtype: str) -> None:
     x = torch.tensor(RESIDUALS, dtype=dt)[None, :].expand(shape).clone().requires_grad_(True)
     c = torch.tensor(0.7, dtype=dt, requires_grad=True)
     out = anyloss.general_robust(x, torch.zeros_like(x), alpha=a, scale=c, reduction="none")
-    grads = torch.autograd.grad(out.sum(), [x, a, c])
-    for name, t in zip(("value", "d/dx", "d/dalpha", "d/dscale"), (out, *grads), strict=True):
-        assert torch.isfinite(t).all(), f"{name} not finite: {t}"
+    fits = torch.from_numpy(_fits(dtype))
+    assert torch.equal(torch.isfinite(out), fits)
+    assert torch.isposinf(out[~fits]).all()
+    grads = torch.autograd.grad(out[fits].sum(), [x, a])
+    for name, t in zip(("d/dx", "d/dalpha"), grads, strict=True):  # masked lanes: 0 * inf
+        assert torch.isfinite(t[fits]).all(), f"{name} not finite: {t}"
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_finite_value_and_gradients_everywhere_jax(dtype: str) -> None:
+def test_finite_value_and_gradients_wherever_rho_fits_jax(dtype: str) -> None:
     jax = pytest.importorskip("jax")
     jnp = pytest.importorskip("jax.numpy")
     dt = getattr(jnp, dtype)
     shape = (len(ALPHAS), len(RESIDUALS))
     a = jnp.broadcast_to(jnp.asarray(ALPHAS, dt)[:, None], shape)
     x = jnp.broadcast_to(jnp.asarray(RESIDUALS, dt)[None, :], shape)
+    fits = jnp.asarray(_fits(dtype))
 
-    def total(x: Any, a: Any, c: Any) -> Any:
-        return anyloss.general_robust(x, jnp.zeros_like(x), alpha=a, scale=c, reduction="sum")
+    def total(x: Any, a: Any) -> Any:
+        out = anyloss.general_robust(x, jnp.zeros_like(x), alpha=a, scale=0.7, reduction="none")
+        return jnp.sum(jnp.where(fits, out, 0.0)), out
 
-    value, grads = jax.jit(jax.value_and_grad(total, argnums=(0, 1, 2)))(x, a, jnp.asarray(0.7, dt))
-    assert np.isfinite(float(value))
-    for g in grads:
-        assert np.all(np.isfinite(np.asarray(g)))
+    (_, out), grads = jax.jit(jax.value_and_grad(total, argnums=(0, 1), has_aux=True))(x, a)
+    assert np.array_equal(np.isfinite(np.asarray(out)), np.asarray(fits))
+    assert np.all(np.isposinf(np.asarray(out)[~np.asarray(fits)]))
+    for g in grads:  # the lanes that do not fit are masked: 0 * inf there, NaN
+        assert np.all(np.isfinite(np.asarray(g)[np.asarray(fits)]))
 
 
 def test_gradient_in_alpha_is_smooth_through_zero() -> None:

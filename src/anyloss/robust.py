@@ -42,8 +42,10 @@ __all__ = [
     "welsch",
 ]
 
-_LOG_CAP = 60.0
-"""For alpha > 2, rho is capped at exp(60) - |alpha-2|/alpha (~1.1e26) so it stays finite."""
+_LOG_LARGE = 60.0
+"""For alpha > 2, where ``rho + |alpha-2|/alpha`` passes e^60 (the ``-1`` of ``expm1`` below
+the last bit), it is one ``exp`` of its log: exact while rho fits the dtype (``inf``
+beyond, as the value is), where an ``expm1`` times a factor below 1 would overflow first."""
 _NEAR_TWO = 1.95
 """alpha below this uses the form exact through 0, at or above it the one exact through 2."""
 _SERIES = 1e-2
@@ -134,7 +136,7 @@ def _rho_large(z: Any, a: Any, xp: Any) -> Any:
     With d = alpha - 2, b = |d| and v = (d / 2) log1p(z / b): no term is large near alpha = 2
     (v -> 0), so neither the value nor its gradient cancels. At alpha = 2 exactly, v = 0
     and rho = z / 2 (b is replaced by 1 inside the log so nothing divides by zero). For
-    alpha > 2, rho is capped at exp(60) - b / alpha.
+    alpha > 2, past e^60 (``_LOG_LARGE``), rho = exp(v + log((b + z) / alpha)) - b / alpha.
     """
     d = a - 2
     b = xp.abs(d)
@@ -143,14 +145,16 @@ def _rho_large(z: Any, a: Any, xp: Any) -> Any:
     above = d > 0
     a_above = xp.where(above, a, xp.full_like(a, 4.0))
     # rho + b / alpha = ((b + z) / alpha) e^v <= e^60  <=>  v <= 60 - log((b + z) / alpha)
-    capped = xp.logical_and(above, v > _LOG_CAP - xp.log1p((z - 2) / a_above))
-    v = xp.where(capped, xp.zeros_like(v), v)
-    rho = z / a + (b_safe + z) / a * xp.expm1(v)  # (b + z) / alpha < 1 + z: no overflow
-    return xp.where(capped, scalar_like(math.exp(_LOG_CAP), rho, xp) - b_safe / a, rho)
+    log_factor = xp.log1p((z - 2) / a_above)  # log((b + z) / alpha) where alpha > 2
+    large = xp.logical_and(above, v > _LOG_LARGE - log_factor)
+    small_v = xp.where(large, xp.zeros_like(v), v)
+    rho = z / a + (b_safe + z) / a * xp.expm1(small_v)  # (b + z) / alpha < 1 + z: no overflow
+    big = xp.exp(xp.where(large, v + log_factor, xp.zeros_like(v))) - b_safe / a
+    return xp.where(large, big, rho)
 
 
 def _rho_pos_inf(z: Any, xp: Any) -> Any:
-    return xp.expm1(xp.minimum(z / 2, scalar_like(_LOG_CAP, z, xp)))
+    return xp.expm1(z / 2)
 
 
 def _rho_neg_inf(z: Any, xp: Any) -> Any:
@@ -179,10 +183,10 @@ def _rho_fixed(z: Any, alpha: float, xp: Any) -> Any:
     u = alpha / 2 * log_term
     if alpha < 2:
         return (b / alpha) * xp.expm1(u)
-    capped = u > _LOG_CAP - math.log(b / alpha)  # rho + b / alpha <= e^60
-    u = xp.where(capped, xp.zeros_like(u), u)
-    top = scalar_like(math.exp(_LOG_CAP) - b / alpha, u, xp)
-    return xp.where(capped, top, (b / alpha) * xp.expm1(u))
+    large = u > _LOG_LARGE - math.log(b / alpha)  # rho + b / alpha > e^60
+    small_u = xp.where(large, xp.zeros_like(u), u)
+    big = xp.exp(xp.where(large, u + math.log(b / alpha), xp.zeros_like(u))) - b / alpha
+    return xp.where(large, big, (b / alpha) * xp.expm1(small_u))
 
 
 def _rho(z: Any, alpha: Any, xp: Any, *, infinite: bool = True) -> Any:
@@ -205,7 +209,8 @@ def _rho(z: Any, alpha: Any, xp: Any, *, infinite: bool = True) -> Any:
     a_small = xp.where(small, alpha, xp.zeros_like(alpha))
     a_large = xp.where(large, alpha, xp.full_like(alpha, 3.0))
     out = xp.where(small, _rho_small(z, a_small, xp), _rho_large(z, a_large, xp))
-    out = xp.where(pos, _rho_pos_inf(z, xp), out)
+    z_pos = xp.where(pos, z, xp.zeros_like(z))  # e^(z/2) overflows elsewhere: no NaN grad
+    out = xp.where(pos, _rho_pos_inf(z_pos, xp), out)
     return xp.where(neg, _rho_neg_inf(z, xp), out)
 
 
@@ -342,9 +347,9 @@ def general_robust(
     gradients (w.r.t. ``x``, ``alpha`` and ``scale``) are exact to float precision through
     :math:`\alpha = 0` and :math:`\alpha = 2` (the reference code clamps alpha within 1e-7
     of them). For :math:`\alpha > 2`, where :math:`\rho` grows like :math:`|x|^\alpha`
-    (exponentially at :math:`+\infty`), it is capped at :math:`e^{60} - |\alpha-2|/\alpha`
-    (about 1.1e26) so it stays finite; its gradient is 0 beyond. At :math:`\alpha = 2`
-    exactly the true :math:`\partial\rho/\partial\alpha` is :math:`+\infty`
+    (exponentially at :math:`+\infty`), a large :math:`\rho` is one ``exp`` of its log,
+    exact while it fits the dtype and ``inf`` beyond (as the true value is there). At
+    :math:`\alpha = 2` exactly the true :math:`\partial\rho/\partial\alpha` is :math:`+\infty`
     (:math:`\rho \approx z/2 + \tfrac{z}{4}(\alpha-2)\log\tfrac{z}{|\alpha-2|}`); a finite
     value is returned there.
 
