@@ -7,6 +7,7 @@ import pytest
 
 from anyloss._checker.harness import finite_difference, frozen_stops
 from anyloss._compat import (
+    absolute,
     chunk_loop,
     host_array,
     host_list,
@@ -79,11 +80,27 @@ def test_positive_part_values(backend: Backend) -> None:
 
 
 def test_positive_part_gradient(grad_backend: Backend) -> None:
-    """1 above 0, 0 below; at 0 a subgradient: torch's 0 (its kernels'), jax's 1/2."""
+    """1 above 0, 0 below, and 0 at 0 on every backend (torch's and jax's relu; jax's
+    ``maximum`` would give 1/2 there)."""
     xp = grad_backend.xp
     x = grad_backend.asarray(np.array([0.0, 2.0, -1.0]), "float64")
     _, (g,) = grad_backend.value_and_grad(lambda v: xp.sum(positive_part(v, xp)), [x])
-    np.testing.assert_array_equal(g, [0.0 if grad_backend.name == "torch" else 0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(g, [0.0, 1.0, 0.0])
+
+
+def test_absolute_values(backend: Backend) -> None:
+    """|x|: NaN stays NaN, ±inf gives inf, -0 gives 0."""
+    x = np.array([np.nan, -np.inf, -0.0, 0.0, 2.0, -1.5, np.inf])
+    got = backend.to_numpy(absolute(backend.asarray(x, "float64"), backend.xp))
+    np.testing.assert_array_equal(got, [np.nan, np.inf, 0.0, 0.0, 2.0, 1.5, np.inf])
+
+
+def test_absolute_gradient(grad_backend: Backend) -> None:
+    """sign(x), 0 at 0 on every backend (torch's abs; jax's abs gives 1 there)."""
+    xp = grad_backend.xp
+    x = grad_backend.asarray(np.array([0.0, 2.0, -1.0]), "float64")
+    _, (g,) = grad_backend.value_and_grad(lambda v: xp.sum(absolute(v, xp)), [x])
+    np.testing.assert_array_equal(g, [0.0, 1.0, -1.0])
 
 
 def test_resolve_promotes_floats_and_ignores_scalars(backend: Backend) -> None:

@@ -17,6 +17,7 @@ from array_api_compat import device
 __all__ = [
     "FROZEN_AT",
     "FROZEN_VALUES",
+    "absolute",
     "array_kind",
     "chunk_loop",
     "compiled_custom_gradient",
@@ -610,6 +611,28 @@ def _torch_positive_part(x: Any, xp: Any) -> Any:
     return x.relu()
 
 
+def _abs_operator(x: Any, xp: Any) -> Any:
+    return abs(x)
+
+
+def _jax_absolute(x: Any, xp: Any) -> Any:
+    return x * xp.sign(x)
+
+
+_ABSOLUTES = {"jax": _jax_absolute}
+
+
+def absolute(x: Any, xp: Any) -> Any:
+    """``|x|`` whose gradient is ``sign(x)``, 0 at 0, on every backend: torch's ``abs``
+    (and ``F.l1_loss``'s gradient at a zero residual).
+
+    jax's ``abs`` has gradient 1 at 0, so there it is ``x · sign(x)``: the same value
+    (``sign`` is exact; NaN stays NaN, ``±inf`` gives ``inf``), one fused loop under
+    ``jax.jit``. Elsewhere the ``abs`` operator (NumPy then reuses a temporary in place).
+    """
+    return _ABSOLUTES.get(array_kind(x), _abs_operator)(x, xp)
+
+
 def relu(x: Any, xp: Any) -> Any:
     """``max(x, 0)``, against a 0-d zero of ``x``'s dtype and device (``xp.maximum``'s
     gradient, 1/2 at 0); ``positive_part`` where torch's own ``relu`` is wanted.
@@ -620,21 +643,27 @@ def relu(x: Any, xp: Any) -> Any:
     return xp.maximum(x, scalar_like(0.0, x, xp))
 
 
-_POSITIVE_PARTS = {"torch": _torch_positive_part}
+def _jax_positive_part(x: Any, xp: Any) -> Any:
+    import jax
+
+    return jax.nn.relu(x)
+
+
+_POSITIVE_PARTS = {"torch": _torch_positive_part, "jax": _jax_positive_part}
 
 
 def positive_part(x: Any, xp: Any) -> Any:
-    """``max(x, 0)``: NaN stays NaN and ``-inf`` gives 0; the gradient at 0 is 0 on
-    torch (its margin kernels' choice) and 1/2 on jax (``maximum``'s); both are
-    subgradients.
+    """``max(x, 0)`` with the gradient 0 at 0 on every backend (torch's and jax's relu,
+    and torch's margin kernels): NaN stays NaN and ``-inf`` gives 0.
 
-    The standard has no relu. torch: ``Tensor.relu``, whose backward needs its output
-    only where ``maximum``'s keeps two masks (``x == 0``, ``x < 0``): on
-    ``multi_margin``'s (52434, 5) benchmark input the compiled forward+backward took
-    ~2x as long with ``maximum``, and eager torch's forward is as fast as with it (a
-    select is ~20% slower). Elsewhere ``xp.maximum`` against a 0-d zero: on jax a
-    select (gradient 0 at 0) made that ``value_and_grad`` ~6% slower and
-    ``jax.nn.relu`` ~15%; NumPy's ``where`` takes ~14x as long as its ``maximum``.
+    The standard has no relu, and ``maximum``'s gradient at 0 is 1/2. torch:
+    ``Tensor.relu``, whose backward needs its output only where ``maximum``'s keeps two
+    masks (``x == 0``, ``x < 0``): on ``multi_margin``'s (52434, 5) benchmark input the
+    compiled forward+backward took ~2x as long with ``maximum``, and eager torch's forward
+    is as fast as with it (a select is ~20% slower). jax: ``jax.nn.relu`` (its
+    ``value_and_grad`` ~15% slower than ``maximum``'s there, the price of the same
+    gradient as torch's). Libraries without autograd: ``xp.maximum`` against a 0-d zero
+    (NumPy's ``where`` takes ~14x as long).
     """
     return _POSITIVE_PARTS.get(array_kind(x), relu)(x, xp)
 

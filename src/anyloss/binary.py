@@ -134,7 +134,10 @@ def _bce_pred_gradient(p: Any, t: Any, g: Any, xp: Any) -> Any:
     Where neither log is clamped it is ``g (p - t) / (p (1 - p))`` (``p - t`` exact where
     the two terms would cancel); where ``log p`` is (``p <= e^-100``) the second term
     alone, ``g (1 - t)`` (``1 - p`` rounds to 1 there); where ``log(1 - p)`` is (``p = 1``)
-    the first, ``-g t``. NaN gives NaN.
+    the first, ``-g t``. NaN gives NaN. In float32 ``p`` reaches the clamp edge only
+    among subnormals, where ``1/p`` overflows: there ``p (1 - p)`` is floored at the
+    smallest normal number (a gradient of at most ~8.5e37 g, finite; torch floors it at
+    1e-12 everywhere).
 
     ``g`` multiplies inside each branch, not the derivative as a whole: under
     ``torch.compile`` a derivative free of ``g`` was computed in the forward pass and
@@ -144,7 +147,9 @@ def _bce_pred_gradient(p: Any, t: Any, g: Any, xp: Any) -> Any:
     edge = scalar_like(_LOG_CLAMP_EDGE[xp.finfo(p.dtype).bits], p, xp)
     at_one = p >= 1
     inside = xp.logical_not(xp.logical_or(p <= edge, at_one))
-    return xp.where(inside, g * (p - t) / (p * (1 - p)), g * xp.where(at_one, -t, 1 - t))
+    tiny = scalar_like(xp.finfo(p.dtype).smallest_normal, p, xp)
+    spread = xp.maximum(p * (1 - p), tiny)  # float32's subnormal p: -t/p would overflow
+    return xp.where(inside, g * (p - t) / spread, g * xp.where(at_one, -t, 1 - t))
 
 
 def _bce_target_derivative(p: Any, xp: Any) -> Any:
@@ -543,8 +548,7 @@ def multi_margin(
     per-sample losses; ``"sum"`` sums them). The true-class score is picked with
     ``_compat.pick_along_axis`` (a gather; while torch compiles, a comparison with the
     class positions, which inductor fuses into the hinge loop). At a hinge's kink
-    the gradient is 0 on torch, as its kernel's, and 1/2 on jax
-    (``_compat.positive_part``).
+    the gradient is 0, as torch's kernel's (``_compat.positive_part``).
 
     Parameters
     ----------

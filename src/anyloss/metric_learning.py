@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from ._classes import _gather, _index_cross_entropy, _is_index_target, _labels
+from ._compat import scalar_like
 from ._namespace import Namespace, resolve
 from ._primitives import relu, safe_sqrt, shifted_logsumexp, softplus
 from ._reduction import reduce
@@ -49,7 +50,11 @@ ulps (64 ulps: 7.6e-6 in float32, 1.4e-14 in float64)."""
 
 def _cosines(c: Any, xp: Any) -> Any:
     """Cosines in [-1, 1] up to rounding (``ValueError`` beyond, on eager arrays); the
-    rounding excess clipped to ±1, NaN kept."""
+    rounding excess clipped to ±1, NaN kept.
+
+    Clipped by two selects, not ``clip``: the gradient is 1 up to and at ±1 (as torch's
+    ``clamp``) on every backend, where jax's ``clip`` halves it at a bound (a cosine of
+    exactly 1, an embedding on its class centre, is a common input)."""
     slack = _COSINE_ULPS * float(xp.finfo(c.dtype).eps)
     check_values(
         c,
@@ -57,7 +62,8 @@ def _cosines(c: Any, xp: Any) -> Any:
         lambda v: xp.abs(v) > 1 + slack,
         lambda: f"cosine must lie in [-1, 1] (up to rounding); {value_span(c, xp)}",
     )
-    return xp.clip(c, -1.0, 1.0)
+    one = scalar_like(1.0, c, xp)
+    return xp.where(c > one, one, xp.where(c < -one, -one, c))
 
 
 def _margin_softmax(

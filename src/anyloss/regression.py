@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._compat import scalar_like
+from ._compat import absolute, scalar_like
 from ._namespace import resolve, resolve_floats
 from ._primitives import KERAS_EPSILON, SERIES_RADIUS, bregman_terms, clamp_min, log_ratio
 from ._reduction import reduce
@@ -68,7 +68,7 @@ def mae(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     Matches ``torch.nn.functional.l1_loss`` and ``sklearn.metrics.mean_absolute_error``.
     """
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
-    return reduce(abs(p - t), reduction, ns.xp)  # an operator, as in ``mse``
+    return reduce(absolute(p - t, ns.xp), reduction, ns.xp)  # gradient 0 at 0, as torch's
 
 
 def _huber_core(x: Any, delta: Any, xp: Any) -> Any:
@@ -131,7 +131,7 @@ def smooth_l1(
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
     x = p - t
     if beta == 0:
-        return reduce(ns.xp.abs(x), reduction, ns.xp)
+        return reduce(absolute(x, ns.xp), reduction, ns.xp)
     return reduce(_huber_core(x, beta, ns.xp) / beta, reduction, ns.xp)
 
 
@@ -202,7 +202,7 @@ def mape(pred: Array, target: Array, *, reduction: Reduction = "mean") -> Array:
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
     xp = ns.xp
     floor = scalar_like(KERAS_EPSILON, t, xp)
-    return reduce(100 * xp.abs(t - p) / xp.maximum(xp.abs(t), floor), reduction, xp)
+    return reduce(100 * absolute(t - p, xp) / xp.maximum(xp.abs(t), floor), reduction, xp)
 
 
 @loss(rules={"q": in_interval(0.0, 1.0)})

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._classes import _check_index_target, _labels
-from ._compat import cumulative_sum, device_of, scalar_like
+from ._compat import absolute, cumulative_sum, device_of, positive_part, scalar_like
 from ._namespace import Namespace, resolve, resolve_floats
 from ._primitives import max_along, nan_where, safe_div
 from ._reduction import reduce
@@ -413,7 +413,7 @@ def _lovasz_rows(errors: Any, fg: Any, xp: Any, *, hinge: bool) -> Any:
     w_bg = xp.where(some, (total - a) / xp.where(some, off, xp.ones_like(off)), xp.ones_like(off))
     weight = xp.where(g > 0, w_fg, w_bg)
     if hinge:
-        e = (e + xp.abs(e)) / 2  # relu, gradient 1/2 at 0 on every backend
+        e = positive_part(e, xp)  # gradient 0 at 0, as SMP's F.relu
     return xp.sum(e * weight, axis=-1)
 
 
@@ -534,7 +534,7 @@ def lovasz_softmax(
     p = xp.reshape(xp.moveaxis(p, k, 0), (classes, pixels))
     ids = xp.reshape(xp.arange(classes, dtype=labels.dtype, device=ns.device), (classes, 1))
     fg = xp.astype(xp.reshape(labels, (1, pixels)) == ids, p.dtype)
-    per_class = _lovasz_rows(xp.abs(fg - p), fg, xp, hinge=False)
+    per_class = _lovasz_rows(absolute(fg - p, xp), fg, xp, hinge=False)
     present = xp.sum(fg, axis=-1) > 0
     count = xp.sum(xp.astype(present, p.dtype))
     total = xp.sum(xp.where(present, per_class, xp.zeros_like(per_class)))
