@@ -1,8 +1,9 @@
 """Input validation shared by every loss.
 
 Hyperparameter checks run before any array work. Value checks (labels in range,
-probabilities in [0, 1]) run only on eager arrays: under ``jax.jit`` or on dask they
-would force a computation or fail on a tracer, so there the inputs are unchecked.
+probabilities in [0, 1], non-negative measures) run only on eager arrays: under
+``jax.jit`` or on dask they would force a computation or fail on a tracer, so there the
+inputs are unchecked.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ __all__ = [
     "check_axis",
     "check_broadcasts",
     "check_in_range",
+    "check_non_negative",
     "check_one_of",
+    "check_probabilities",
     "check_reduction",
     "check_same_shape",
     "check_values",
@@ -174,6 +177,22 @@ def check_in_range(x: Any, lo: float, hi: float, what: str, xp: Any) -> None:
         lambda v: xp.logical_or(v < lo, v > hi),
         lambda: f"{what} must lie in [{lo}, {hi}]; {value_span(x, xp)}",
     )
+
+
+def check_probabilities(xp: Any, **arrays: Any) -> None:
+    """On eager arrays, raise ``ValueError`` naming the first keyword whose array has a
+    value outside [0, 1] (probabilities, soft masks): ``check_probabilities(xp, pred=p)``.
+
+    Elsewhere the value is unchecked; NaN passes (NaN in gives NaN out)."""
+    for name, x in arrays.items():
+        check_in_range(x, 0.0, 1.0, f"{name} (probabilities)", xp)
+
+
+def check_non_negative(xp: Any, **arrays: Any) -> None:
+    """On eager arrays, raise ``ValueError`` naming the first keyword whose array has a
+    negative value (non-negative measures); NaN passes."""
+    for name, x in arrays.items():
+        check_in_range(x, 0.0, math.inf, name, xp)
 
 
 # --- hyperparameter rules ---------------------------------------------------------------

@@ -28,7 +28,7 @@ from ._validation import (
     at_least,
     check_axis,
     check_broadcasts,
-    check_in_range,
+    check_probabilities,
     check_same_shape,
     greater_than,
     in_interval,
@@ -244,7 +244,7 @@ def binary_cross_entropy(
     ns = resolve(pred, target, *_arrays_only(weight))
     check_same_shape(pred, target, "pred", "target")
     xp, p, t = ns.xp, ns.float(pred), ns.float(target)
-    check_in_range(p, 0.0, 1.0, "pred (probabilities)", xp)
+    check_probabilities(xp, pred=p)
     w = _broadcast_weight(weight, tuple(p.shape), ns, "weight")
 
     def value(p: Any, t: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -398,7 +398,8 @@ def binary_focal(
     pred
         Probabilities of the positive class.
     target
-        Targets in {0, 1} (or soft, see above), the shape of ``pred``.
+        Targets in {0, 1} (or soft, see above), the shape of ``pred``. Both in [0, 1]
+        (checked on eager arrays: ``ValueError`` otherwise).
     gamma
         Focusing exponent, >= 0.
     pos_weight
@@ -415,6 +416,7 @@ def binary_focal(
     ns = resolve(pred, target, pos_weight)
     check_same_shape(pred, target, "pred", "target")
     xp, p, t = ns.xp, ns.float(pred), ns.float(target)
+    check_probabilities(xp, pred=p, target=t)
     floor = scalar_like(_FOCAL_EPSILON, p, xp)
     log_p = xp.log(xp.maximum(p, floor))
     log_q = xp.log(xp.maximum(1 - p, floor))
