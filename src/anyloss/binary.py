@@ -229,7 +229,7 @@ def binary_cross_entropy(
     pred
         Probabilities in [0, 1] (checked on eager arrays: ``ValueError`` otherwise).
     target
-        Targets in [0, 1], the shape of ``pred``.
+        Targets in [0, 1], the shape of ``pred`` (checked likewise).
     weight
         Optional rescaling: a number, or an array that broadcasts to ``pred``'s shape
         (trailing axes aligned, each of size 1 or equal, at most ``pred.ndim`` axes), as
@@ -244,7 +244,7 @@ def binary_cross_entropy(
     ns = resolve(pred, target, *_arrays_only(weight))
     check_same_shape(pred, target, "pred", "target")
     xp, p, t = ns.xp, ns.float(pred), ns.float(target)
-    check_probabilities(xp, pred=p)
+    check_probabilities(xp, pred=p, target=t)
     w = _broadcast_weight(weight, tuple(p.shape), ns, "weight")
 
     def value(p: Any, t: Any) -> tuple[Any, tuple[Any, ...]]:

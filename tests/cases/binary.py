@@ -543,6 +543,6 @@ INVALID: dict[str, list[dict[str, Any]]] = {
 
 # arguments whose values are checked on eager arrays (tests/test_errors.py)
 DOMAINS: dict[str, list[Domain]] = {
-    "binary_cross_entropy": [Domain(0, "pred")],
+    "binary_cross_entropy": [Domain(0, "pred"), Domain(1, "target")],
     "binary_focal": [Domain(0, "pred"), Domain(1, "target")],
 }
