@@ -182,8 +182,13 @@ def check_in_range(x: Any, lo: float, hi: float, what: str, xp: Any) -> None:
         x,
         xp,
         lambda v: _outside(v, lo, hi, xp),
-        lambda: f"{what} must lie in [{lo}, {hi}]; {value_span(x, xp)}",
+        lambda: f"{what} must {_bounds(lo, hi)}; {value_span(x, xp)}",
     )
+
+
+def _bounds(lo: float, hi: float) -> str:
+    """``"lie in [lo, hi]"``, or ``"be >= lo"`` for a half-line, for an error message."""
+    return f"be >= {lo}" if hi == math.inf else f"lie in [{lo}, {hi}]"
 
 
 def _outside(x: Any, lo: float, hi: float, xp: Any) -> bool:
