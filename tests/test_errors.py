@@ -12,10 +12,11 @@ import pytest
 import anyloss
 from anyloss import _checker
 from anyloss._registry import spec
+from anyloss._settings import checks_values
 from anyloss._validation import fmt_shape
 from tests._backends import Backend
 from tests._matrix import convert
-from tests.cases import all_cases, all_invalid
+from tests.cases import Domain, all_cases, all_domains, all_invalid
 
 NAMES = anyloss.available()
 INVALID = all_invalid()
@@ -237,3 +238,25 @@ def test_float_labels_are_a_value_error(name: str) -> None:
     with pytest.raises(ValueError, match="target") as info:
         getattr(anyloss, name)(*floats, **kwargs)
     assert not isinstance(info.value, TypeError), f"{name}: {info.value!r}"
+
+
+# --- value domains (catalog: probabilities in [0, 1] ..., checked on eager arrays) --------
+
+DOMAINS = [(name, d) for name, domains in all_domains().items() for d in domains]
+
+
+@pytest.mark.parametrize(("name", "domain"), DOMAINS, ids=[f"{n}-{d.id}" for n, d in DOMAINS])
+def test_values_outside_the_domain(name: str, domain: Domain, backend: Backend) -> None:
+    """A value outside an argument's domain (a probability below 0 or above 1, a negative
+    measure): ValueError naming the argument where values are read, never a finite number."""
+    arrays, kwargs = _example(name)
+    kwargs = {**kwargs, **domain.kwargs}
+    for value in domain.bad:
+        changed = list(arrays)
+        changed[domain.position] = bad = np.array(arrays[domain.position], dtype=np.float64)
+        bad.flat[0] = value
+        args, kw = _on(backend, tuple(changed), kwargs)
+        if not checks_values(args[domain.position]):
+            pytest.skip(f"{backend.name} arrays are lazy: their values are never read")
+        with pytest.raises(ValueError, match=rf"^{domain.name}\b.*(\[0|>= 0)"):
+            getattr(anyloss, name)(*args, **kw)

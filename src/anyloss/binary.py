@@ -28,7 +28,7 @@ from ._validation import (
     at_least,
     check_axis,
     check_broadcasts,
-    check_in_range,
+    check_probabilities,
     check_same_shape,
     greater_than,
     in_interval,
@@ -234,7 +234,7 @@ def binary_cross_entropy(
     pred
         Probabilities in [0, 1] (checked on eager arrays: ``ValueError`` otherwise).
     target
-        Targets in [0, 1], the shape of ``pred``.
+        Targets in [0, 1], the shape of ``pred`` (checked likewise).
     weight
         Optional rescaling: a number, or an array that broadcasts to ``pred``'s shape
         (trailing axes aligned, each of size 1 or equal, at most ``pred.ndim`` axes), as
@@ -249,7 +249,7 @@ def binary_cross_entropy(
     ns = resolve(pred, target, *_arrays_only(weight))
     check_same_shape(pred, target, "pred", "target")
     xp, p, t = ns.xp, ns.float(pred), ns.float(target)
-    check_in_range(p, 0.0, 1.0, "pred (probabilities)", xp)
+    check_probabilities(xp, pred=p, target=t)
     w = _broadcast_weight(weight, tuple(p.shape), ns, "weight")
 
     def value(p: Any, t: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -403,7 +403,8 @@ def binary_focal(
     pred
         Probabilities of the positive class.
     target
-        Targets in {0, 1} (or soft, see above), the shape of ``pred``.
+        Targets in {0, 1} (or soft, see above), the shape of ``pred``. Both in [0, 1]
+        (checked on eager arrays: ``ValueError`` otherwise).
     gamma
         Focusing exponent, >= 0.
     pos_weight
@@ -420,6 +421,7 @@ def binary_focal(
     ns = resolve(pred, target, pos_weight)
     check_same_shape(pred, target, "pred", "target")
     xp, p, t = ns.xp, ns.float(pred), ns.float(target)
+    check_probabilities(xp, pred=p, target=t)
     floor = scalar_like(_FOCAL_EPSILON, p, xp)
     log_p = xp.log(xp.maximum(p, floor))
     log_q = xp.log(xp.maximum(1 - p, floor))

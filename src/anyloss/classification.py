@@ -42,6 +42,8 @@ from ._validation import (
     Rule,
     at_least,
     check_axis,
+    check_non_negative,
+    check_probabilities,
     check_same_shape,
     in_interval,
     integer,
@@ -307,9 +309,12 @@ def categorical_cross_entropy(
     Parameters
     ----------
     probs
-        Probabilities, classes along ``axis``.
+        Probabilities, classes along ``axis``, renormalised along it (so non-negative
+        scores of any scale are taken, as by Keras); >= 0 (checked on eager arrays:
+        ``ValueError`` otherwise).
     target
-        One-hot or soft target, ``probs``' shape.
+        One-hot or soft target, ``probs``' shape, in [0, 1] (checked on eager arrays:
+        ``ValueError`` otherwise).
     axis
         The class axis.
     eps
@@ -328,6 +333,8 @@ def categorical_cross_entropy(
     xp = ns.xp
     ax = check_axis(axis, probs.ndim)
     p, t = ns.float(probs), ns.float(target)
+    check_non_negative(xp, probs=p)  # renormalised: any non-negative scale, as Keras
+    check_probabilities(xp, target=t)
     t = _smooth(t, label_smoothing, int(p.shape[ax]))
     p = xp.clip(
         p / xp.sum(p, axis=ax, keepdims=True), scalar_like(eps, p, xp), scalar_like(1 - eps, p, xp)

@@ -11,6 +11,7 @@ close to ``p``, so nearly equal distributions keep their small divergence in flo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ._compat import custom_gradient, near_log_ratio, quiet_where, scalar_like
@@ -19,7 +20,15 @@ from ._primitives import bregman_terms, log_ratio, safe_log, shifted_logsumexp
 from ._reduction import reduce, reduce_sum_over
 from ._registry import loss
 from ._types import Array, Reduction
-from ._validation import boolean, check_axis, check_same_shape, greater_than, integer
+from ._validation import (
+    boolean,
+    check_axis,
+    check_non_negative,
+    check_probabilities,
+    check_same_shape,
+    greater_than,
+    integer,
+)
 
 __all__ = ["distillation_kl", "generalized_kl_div", "js_div", "kl_div"]
 
@@ -46,11 +55,12 @@ def kl_div(
     Parameters
     ----------
     pred, target
-        Probability vectors of equal shape along ``axis``.
+        Probability vectors of equal shape along ``axis``: in [0, 1] where not given
+        as logs (checked on eager arrays: ``ValueError`` otherwise).
     axis
         The distribution axis.
     log_pred, log_target
-        ``pred`` / ``target`` are given as log-probabilities.
+        ``pred`` / ``target`` are given as log-probabilities (not checked).
     reduction
         ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
 
@@ -63,12 +73,21 @@ def kl_div(
     xp = ns.xp
     ax = check_axis(axis, pred.ndim)
     p, t = ns.float(pred), ns.float(target)
+    _check_linear(p, t, log_pred, log_target, xp, check_probabilities)
     if log_pred or log_target:
         terms = _kl_terms_of_logs(p, t, xp, log_pred=log_pred, log_target=log_target)
     else:
         kl = _KLTerms(xp)
         terms = custom_gradient(kl.value, kl.gradient, p, t)
     return reduce_sum_over(terms, ax, reduction, xp)
+
+
+def _check_linear(
+    p: Any, t: Any, log_pred: bool, log_target: bool, xp: Any, check: Callable[..., None]
+) -> None:
+    """``check(xp, pred=p, target=t)`` on the inputs not given as logs."""
+    linear = {k: v for k, v, logs in (("pred", p, log_pred), ("target", t, log_target)) if not logs}
+    check(xp, **linear)
 
 
 class _KLTerms:
@@ -174,7 +193,8 @@ def js_div(pred: Array, target: Array, *, axis: int = -1, reduction: Reduction =
     Parameters
     ----------
     pred, target
-        Probability vectors of equal shape along ``axis``.
+        Probability vectors of equal shape along ``axis``, in [0, 1] (checked on eager
+        arrays: ``ValueError`` otherwise).
     axis
         The distribution axis.
     reduction
@@ -190,6 +210,7 @@ def js_div(pred: Array, target: Array, *, axis: int = -1, reduction: Reduction =
     xp = ns.xp
     ax = check_axis(axis, pred.ndim)
     p, t = ns.float(pred), ns.float(target)
+    check_probabilities(xp, pred=p, target=t)
     per_sample = xp.sum(_js_terms(p, t, xp), axis=ax) / 2
     return reduce(per_sample, reduction, xp)
 
@@ -256,11 +277,13 @@ def generalized_kl_div(
     Parameters
     ----------
     pred, target
-        Non-negative arrays of equal shape.
+        Non-negative arrays of equal shape (checked on eager arrays where not given as
+        logs: ``ValueError`` otherwise).
     axis
         The axis summed over.
     log_pred, log_target
-        ``pred`` / ``target`` are given as logs (``exp`` is applied for the linear terms).
+        ``pred`` / ``target`` are given as logs (``exp`` is applied for the linear terms;
+        not checked).
     reduction
         ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per sample).
 
@@ -274,7 +297,9 @@ def generalized_kl_div(
     check_same_shape(pred, target, "pred", "target")
     xp = ns.xp
     ax = check_axis(axis, pred.ndim)
-    p, t, gap = _log_gap(ns.float(pred), ns.float(target), log_pred, log_target, xp)
+    p, t = ns.float(pred), ns.float(target)
+    _check_linear(p, t, log_pred, log_target, xp, check_non_negative)
+    p, t, gap = _log_gap(p, t, log_pred, log_target, xp)
     return reduce(xp.sum(bregman_terms(p, t, gap, xp), axis=ax), reduction, xp)
 
 

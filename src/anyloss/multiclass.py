@@ -29,8 +29,8 @@ from ._registry import loss
 from ._types import Array, Reduction
 from ._validation import (
     check_axis,
-    check_in_range,
     check_one_of,
+    check_probabilities,
     check_same_shape,
     greater_than,
     in_interval,
@@ -254,7 +254,8 @@ def generalized_cross_entropy(
     Parameters
     ----------
     probs
-        Probabilities, classes along ``axis`` (in [0, 1], checked on eager arrays).
+        Probabilities, classes along ``axis``, in [0, 1] (checked on eager arrays:
+        ``ValueError`` otherwise).
     target
         Integer class indices (``probs``' shape without ``axis``) or one-hot rows
         (``probs``' shape).
@@ -273,7 +274,7 @@ def generalized_cross_entropy(
     ns, ax, num_classes, index, _ = _setup(probs, target, None, axis, None)
     xp = ns.xp
     p = ns.float(probs)
-    check_in_range(p, 0.0, 1.0, "probs", xp)
+    check_probabilities(xp, probs=p)
     bad = None
     if index:
         labels, _, bad = _labels(target, None, num_classes, ns)

@@ -34,6 +34,7 @@ from ._validation import (
     at_least,
     boolean,
     check_axis,
+    check_probabilities,
     check_values,
     greater_than,
     integer,
@@ -112,6 +113,7 @@ def _reduce_scores(scores: Any, reduction: str, ns: Namespace) -> Any:
 
 def _overlap_input(pred: Any, target: Any, axis: Any) -> tuple[Namespace, Any, Any, Any]:
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
+    check_probabilities(ns.xp, pred=p, target=t)
     p, t = ns.widen(p), ns.widen(t)
     return ns, p, t, _normalize_axes(axis, p.ndim)
 
@@ -161,7 +163,8 @@ def dice(
     Parameters
     ----------
     pred, target
-        Soft masks of equal shape: probabilities and targets in [0, 1].
+        Soft masks of equal shape: probabilities and targets in [0, 1] (checked on
+        eager arrays: ``ValueError`` otherwise).
     smooth
         Added to numerator and denominator; must be >= 0.
     axis
@@ -202,6 +205,9 @@ def jaccard(
 
     Parameters
     ----------
+    pred, target
+        Soft masks of equal shape, as in :func:`dice`: in [0, 1] (checked on eager
+        arrays: ``ValueError`` otherwise).
     smooth
         Added to numerator and denominator; must be >= 0.
     axis
@@ -244,6 +250,9 @@ def tversky(
 
     Parameters
     ----------
+    pred, target
+        Soft masks of equal shape, as in :func:`dice`: in [0, 1] (checked on eager
+        arrays: ``ValueError`` otherwise).
     alpha, beta
         Weights of false positives and false negatives; must be >= 0.
     smooth
@@ -284,6 +293,9 @@ def focal_tversky(
 
     Parameters
     ----------
+    pred, target
+        Soft masks of equal shape, as in :func:`dice`: in [0, 1] (checked on eager
+        arrays: ``ValueError`` otherwise).
     alpha, beta
         Weights of false positives and false negatives; must be >= 0.
     gamma
@@ -336,7 +348,8 @@ def generalized_dice(
     ----------
     pred, target
         Class probabilities and one-hot (or soft) targets of equal shape, classes along
-        ``class_axis``: ``(N, ..., C)`` with ``class_axis=-1``, ``(N, C, ...)`` with 1.
+        ``class_axis``: ``(N, ..., C)`` with ``class_axis=-1``, ``(N, C, ...)`` with 1;
+        both in [0, 1] (checked on eager arrays: ``ValueError`` otherwise).
     class_axis
         The class axis.
     axis
@@ -352,6 +365,7 @@ def generalized_dice(
     """
     ns, (p, t) = resolve_floats(pred, target, names=("pred", "target"))
     xp = ns.xp
+    check_probabilities(xp, pred=p, target=t)
     p, t = ns.widen(p), ns.widen(t)
     k = check_axis(class_axis, p.ndim, "class_axis")
     axes = _normalize_axes(axis, p.ndim)
@@ -509,7 +523,8 @@ def lovasz_softmax(
     ----------
     pred
         Class probabilities (apply a softmax first; SMP's ``LovaszLoss("multiclass")``
-        does that itself), classes along ``axis``.
+        does that itself), classes along ``axis``; in [0, 1] (checked on eager arrays:
+        ``ValueError`` otherwise).
     target
         Integer class indices, ``pred``'s shape without ``axis``; checked to lie in
         ``[0, C)`` on eager arrays.
@@ -527,7 +542,9 @@ def lovasz_softmax(
     _check_index_target(pred, target, k, xp)
     classes = pred.shape[k]
     labels, _, bad = _labels(target, None, classes, ns)
-    p = ns.widen(ns.float(pred))
+    p = ns.float(pred)
+    check_probabilities(xp, pred=p)
+    p = ns.widen(p)
     pixels = math.prod(labels.shape)
     if pixels == 0:  # no class present: 0 (dask cannot reshape empty chunks)
         return ns.narrow(0 * xp.sum(p))

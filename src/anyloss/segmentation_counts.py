@@ -256,7 +256,8 @@ def mcc(
     Parameters
     ----------
     pred, target
-        Probabilities and (soft) targets in [0, 1] of equal shape.
+        Probabilities and (soft) targets in [0, 1] of equal shape (checked on eager
+        arrays: ``ValueError`` otherwise).
     eps
         Added to each confusion count; >= 0.
     axis, reduction

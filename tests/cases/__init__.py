@@ -108,6 +108,32 @@ def representative_cases() -> list[Case]:
     return out
 
 
+@dataclass(frozen=True)
+class Domain:
+    """A value check of one array argument of a loss: each of ``bad``, put into the
+    loss's example at the argument's first element, raises ``ValueError`` naming
+    ``name`` on every backend whose values are read (``anyloss.value_checks``)."""
+
+    position: int
+    name: str
+    bad: tuple[float, ...] = (-0.1, 1.5)
+    """A value below the domain and one above it (only below for a half-line)."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        flags = "".join(f"-{k}" for k in self.kwargs)
+        return f"{self.name}{flags}"
+
+
+def all_domains() -> dict[str, list[Domain]]:
+    """The value domains of the modules' ``DOMAINS`` (losses that check argument values)."""
+    out: dict[str, list[Domain]] = {}
+    for mod in case_modules():
+        out.update(getattr(importlib.import_module(f"tests.cases.{mod}"), "DOMAINS", {}))
+    return out
+
+
 def all_invalid() -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for mod in case_modules():

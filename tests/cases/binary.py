@@ -15,6 +15,7 @@ from tests.cases import (
     KERAS_TOLERANCE,
     KERAS_WHY,
     Case,
+    Domain,
     Native,
     elementwise,
     optax_native,
@@ -537,4 +538,11 @@ INVALID: dict[str, list[dict[str, Any]]] = {
     "multilabel_soft_margin": [{"axis": None}, {"weight": 2.0}, {"weight": [1.0, "a"]}],
     "binary_cross_entropy": [{"weight": "w"}, {"weight": True}],
     "binary_cross_entropy_with_logits": [{"weight": {1: 2}}, {"pos_weight": "p"}],
+}
+
+
+# arguments whose values are checked on eager arrays (tests/test_errors.py)
+DOMAINS: dict[str, list[Domain]] = {
+    "binary_cross_entropy": [Domain(0, "pred"), Domain(1, "target")],
+    "binary_focal": [Domain(0, "pred"), Domain(1, "target")],
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.cases import Case, Native, reduce_ref, reduced, simplex, torch_tensor
+from tests.cases import Case, Domain, Native, reduce_ref, reduced, simplex, torch_tensor
 
 # --- independent float64 references ---------------------------------------------------
 
@@ -776,3 +776,10 @@ INVALID: dict[str, list[dict[str, Any]]] = {
 }
 for _name, _bad_weight in (("cross_entropy", 1.0), ("nll", "w"), ("softmax_focal", True)):
     INVALID[_name] = [*INVALID[_name], {"weight": _bad_weight}]
+
+
+# arguments whose values are checked on eager arrays (tests/test_errors.py); probs are
+# renormalised (Keras), so any non-negative scale is allowed: only a negative one is bad
+DOMAINS: dict[str, list[Domain]] = {
+    "categorical_cross_entropy": [Domain(0, "probs", bad=(-0.1,)), Domain(1, "target")],
+}

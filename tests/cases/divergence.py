@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.cases import Case, Native, reduce_ref, reduced, simplex, torch_tensor
+from tests.cases import Case, Domain, Native, reduce_ref, reduced, simplex, torch_tensor
 
 # --- independent float64 references ---------------------------------------------------
 
@@ -370,4 +370,22 @@ INVALID: dict[str, list[dict[str, Any]]] = {
     "js_div": [{"axis": "last"}],
     "generalized_kl_div": [{"axis": 0.5}, {"log_pred": "yes"}, {"log_target": 1}],
     "distillation_kl": [{"axis": "0"}, {"temperature": 0.0}, {"temperature": -1.0}],
+}
+
+
+# arguments whose values are checked on eager arrays (tests/test_errors.py); inputs given
+# as logs are not checked
+DOMAINS: dict[str, list[Domain]] = {
+    "kl_div": [
+        Domain(0, "pred"),
+        Domain(1, "target"),
+        Domain(1, "target", kwargs={"log_pred": True}),
+        Domain(0, "pred", kwargs={"log_target": True}),
+    ],
+    "js_div": [Domain(0, "pred"), Domain(1, "target")],
+    "generalized_kl_div": [
+        Domain(0, "pred", bad=(-0.1,)),
+        Domain(1, "target", bad=(-0.1,)),
+        Domain(1, "target", bad=(-0.1,), kwargs={"log_pred": True}),
+    ],
 }

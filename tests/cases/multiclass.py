@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.cases import KERAS_TOLERANCE, KERAS_WHY, Case, Native, elementwise, reduce_ref
+from tests.cases import KERAS_TOLERANCE, KERAS_WHY, Case, Domain, Native, elementwise, reduce_ref
 
 # --- independent float64 references -------------------------------------------------------
 
@@ -282,4 +282,10 @@ INVALID: dict[str, list[dict[str, Any]]] = {
     ],
     "sparsemax": [{"axis": True}],
     "multiclass_perceptron": [{"axis": None}],
+}
+
+
+# arguments whose values are checked on eager arrays (tests/test_errors.py)
+DOMAINS: dict[str, list[Domain]] = {
+    "generalized_cross_entropy": [Domain(0, "probs")],
 }

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.cases import Case, Native, reduce_ref
+from tests.cases import Case, Domain, Native, reduce_ref
 
 # --- overlap references ------------------------------------------------------------------
 
@@ -676,4 +676,16 @@ INVALID: dict[str, list[dict[str, Any]]] = {
     ],
     "lovasz_hinge": [{"per_image": "yes"}, {"per_image": 1}],
     "lovasz_softmax": [{"axis": 1.0}, {"axis": None}],
+}
+
+
+# arguments whose values are checked on eager arrays (tests/test_errors.py)
+_SOFT_MASKS = [Domain(0, "pred"), Domain(1, "target")]
+DOMAINS: dict[str, list[Domain]] = {
+    "dice": _SOFT_MASKS,
+    "jaccard": _SOFT_MASKS,
+    "tversky": _SOFT_MASKS,
+    "focal_tversky": _SOFT_MASKS,
+    "generalized_dice": _SOFT_MASKS,
+    "lovasz_softmax": [Domain(0, "pred")],
 }

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.cases import Case, Native, reduce_ref, torch_tensor
+from tests.cases import Case, Domain, Native, reduce_ref, torch_tensor
 
 # --- references ----------------------------------------------------------------------------
 
@@ -271,4 +271,10 @@ INVALID: dict[str, list[dict[str, Any]]] = {
     "softmax_dice": _DICE_INVALID,
     "dice_ce": [*_DICE_INVALID, {"lambda_dice": -0.5}, {"lambda_ce": -1.0}],
     "mcc": [{"eps": -1e-5}, {"axis": "spatial"}, {"axis": (1, 1)}, {"reduction": "avg"}],
+}
+
+
+# arguments whose values are checked on eager arrays (tests/test_errors.py)
+DOMAINS: dict[str, list[Domain]] = {
+    "mcc": [Domain(0, "pred"), Domain(1, "target")],
 }
