@@ -193,8 +193,9 @@ def _bounds(lo: float, hi: float) -> str:
 
 def _outside(x: Any, lo: float, hi: float, xp: Any) -> bool:
     """Whether non-empty ``x`` has a value below ``lo`` or above ``hi`` (a Python bool:
-    on small arrays the 0-d ``logical_or``/``any`` cost more than the reductions)."""
-    return (lo > -math.inf and bool(xp.min(x) < lo)) or (hi < math.inf and bool(xp.max(x) > hi))
+    on small arrays the 0-d ``logical_or``/``any`` cost more than the reductions, and a
+    0-d comparison more than reading the extreme as a float: torch ~5 against ~1.5 µs)."""
+    return (lo > -math.inf and float(xp.min(x)) < lo) or (hi < math.inf and float(xp.max(x)) > hi)
 
 
 def check_probabilities(xp: Any, **arrays: Any) -> None:
