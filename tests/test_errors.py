@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -248,15 +250,36 @@ DOMAINS = [(name, d) for name, domains in all_domains().items() for d in domains
 @pytest.mark.parametrize(("name", "domain"), DOMAINS, ids=[f"{n}-{d.id}" for n, d in DOMAINS])
 def test_values_outside_the_domain(name: str, domain: Domain, backend: Backend) -> None:
     """A value outside an argument's domain (a probability below 0 or above 1, a negative
-    measure): ValueError naming the argument where values are read, never a finite number."""
+    measure): ValueError naming the argument where values are read, never a finite number;
+    also beside a NaN (which makes the array's least and greatest values NaN)."""
     arrays, kwargs = _example(name)
     kwargs = {**kwargs, **domain.kwargs}
-    for value in domain.bad:
+    for value, nan in itertools.product(domain.bad, (False, True)):
         changed = list(arrays)
         changed[domain.position] = bad = np.array(arrays[domain.position], dtype=np.float64)
         bad.flat[0] = value
+        if nan:
+            bad.flat[-1] = np.nan
         args, kw = _on(backend, tuple(changed), kwargs)
         if not checks_values(args[domain.position]):
             pytest.skip(f"{backend.name} arrays are lazy: their values are never read")
         with pytest.raises(ValueError, match=rf"^{domain.name}\b.*(\[0|>= 0)"):
             getattr(anyloss, name)(*args, **kw)
+
+
+@pytest.mark.parametrize("name", sorted({n for n, _ in DOMAINS}))
+def test_value_checks_of_tensors_requiring_grad_warn_nothing(name: str) -> None:
+    """The checks read a tensor that requires a gradient without torch's "requires_grad
+    to a scalar" warning (a user would see it on every training step)."""
+    torch = pytest.importorskip("torch")
+    arrays, kwargs = _example(name)
+    args = [
+        torch.tensor(a, requires_grad=a.dtype.kind == "f")
+        for a in (
+            np.asarray(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else np.asarray(a)
+            for a in arrays
+        )
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(anyloss, name)(*args, **kwargs)
