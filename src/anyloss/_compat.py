@@ -585,8 +585,14 @@ def _positions(x: Any, axis: int, xp: Any) -> Any:
 
 
 def _sum_where(hit: Any, x: Any, axis: int, xp: Any, *, keepdims: bool = False) -> Any:
-    """The values of ``x`` where ``hit``, summed along ``axis`` (a compare-and-sum gather)."""
-    return xp.sum(xp.where(hit, x, scalar_like(0, x, xp)), axis=axis, keepdims=keepdims)
+    """The values of ``x`` where ``hit``, summed along ``axis`` (a compare-and-sum gather).
+
+    The other lanes take ``zeros_like``, not a 0-d zero: on a dask cluster a 0-d array
+    is one key that every chunk's task depends on, and under ``tests/scale``'s memory
+    limit a worker then died in one run of three (with ``zeros_like``, none in six);
+    inductor folds either into its loop (multi_margin compiled: 0.27x torch's, as with
+    the 0-d zero)."""
+    return xp.sum(xp.where(hit, x, xp.zeros_like(x)), axis=axis, keepdims=keepdims)
 
 
 def pick_along_axis(x: Any, indices: Any, xp: Any, *, axis: int) -> Any:
