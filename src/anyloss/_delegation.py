@@ -632,7 +632,17 @@ def _ctc_few_on_cpu(
         return None
     if not _sequence().few_labels_fit(targets.tolist(), target_lengths.tolist(), blank, classes):
         return NotImplemented
-    return logits.log_softmax(-1).transpose(0, 1), targets, input_lengths, target_lengths
+    return logits.log_softmax(-1).transpose(0, 1), targets, input_lengths, target_lengths  # int64
+
+
+def _ctc_args(logits: Any, targets: Any, frames: Any, lengths: Any) -> tuple[Any, Any, Any, Any]:
+    """torch's CTC arguments: log-probabilities ``(T, N, C)``, labels and lengths in int64
+    (no call where they are int64 already)."""
+    import torch
+
+    int64 = torch.int64
+    log_probs = logits.log_softmax(-1).transpose(0, 1)
+    return log_probs, _as_dtype(targets, int64), _as_dtype(frames, int64), _as_dtype(lengths, int64)
 
 
 def _ctc_checked(
@@ -671,28 +681,16 @@ def _ctc_any(
         return NotImplemented
     if blank >= logits.shape[2]:
         return NotImplemented  # the portable body names the problem
-    int64 = torch.int64
     if checks_values(targets):  # one device (_ctc_arrays): one answer for all three
         if not _ctc_values_fit(logits, targets, input_lengths, target_lengths, blank):
             return NotImplemented  # the portable body names the bad value
-        log_probs = logits.log_softmax(-1).transpose(0, 1)
-        integers = (
-            _as_dtype(targets, int64),
-            _as_dtype(input_lengths, int64),
-            _as_dtype(target_lengths, int64),
-        )
-        return _ctc_checked((log_probs, *integers), blank, zero_infinity, reduction)
+        args = _ctc_args(logits, targets, input_lengths, target_lengths)
+        return _ctc_checked(args, blank, zero_infinity, reduction)
     frames, lengths, bad = _sequence().ctc_inputs(
         logits, targets, input_lengths, target_lengths, blank, namespace_of(logits)
     )
-    log_probs = logits.log_softmax(-1).transpose(0, 1)
-    args = (
-        log_probs,
-        _as_dtype(targets, int64),
-        _as_dtype(frames, int64),
-        _as_dtype(lengths, int64),
-    )
-    if not zero_infinity and log_probs.requires_grad:
+    args = _ctc_args(logits, targets, frames, lengths)
+    if not zero_infinity and args[0].requires_grad:
         per_sequence = _ctc_adapted(args, blank)
     else:
         per_sequence = torch.ctc_loss(*args, blank, _REDUCTIONS["none"], zero_infinity)
