@@ -48,6 +48,7 @@ def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[bool]:
         return out
 
     monkeypatch.setitem(_delegation._KERNELS, (name, "torch"), spy)
+    monkeypatch.setattr(_delegation, "_KERNEL_OF_TYPE", {})  # the cached lookups
     return calls
 
 
@@ -91,14 +92,15 @@ def test_environment_switch_forces_the_portable_path() -> None:
 def test_half_precision_reaches_the_kernel_in_float32_and_mixed_stays_portable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The call path widens half inputs to float32 before dispatch (the catalog computes
-    half precision in float32), so the kernel sees float32 and the result is narrowed back;
-    mixed float dtypes are not the kernel's semantics and stay portable."""
+    """The kernel declines half inputs; the call path widens them to float32 (the catalog
+    computes half precision in float32), so the kernel answers in float32 and the result
+    is narrowed back. Mixed float dtypes are not the kernel's semantics and stay portable."""
     calls = _spy(monkeypatch, "mse")
     half = torch.ones(3, dtype=torch.float16)
     assert anyloss.mse(half, half).dtype == torch.float16
+    assert calls == [False, True]
     anyloss.mse(torch.ones(3), torch.ones(3, dtype=torch.float64))
-    assert calls == [True, False]
+    assert calls == [False, True, False]
 
 
 def test_ignore_index_none_ignores_nothing() -> None:

@@ -41,15 +41,15 @@ runs every delegated case through both paths against the float64 reference.
 
 from __future__ import annotations
 
+import itertools
 import math
-import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._compat import array_kind, namespace_of
-from ._settings import checks_values, native_enabled
+from ._settings import State, checks_values
 
-__all__ = ["delegated", "has_kernel", "kernel", "native"]
+__all__ = ["delegated", "has_kernel", "kernel", "native", "native_call"]
 
 Kernel = Callable[..., Any]
 
@@ -79,60 +79,88 @@ def has_kernel(name: str) -> bool:
 
 def kernel(name: str, args: tuple[Any, ...]) -> Kernel | None:
     """The native kernel for loss ``name`` on the library of ``args[0]``, or None."""
-    if not args or not native_enabled():
+    if not args or not State.native:
         return None
-    return _KERNELS.get((name, array_kind(args[0])))
+    try:
+        return _KERNEL_OF_TYPE[(name, type(args[0]))]
+    except KeyError:
+        return _kernel_of_type(name, args[0])
+
+
+def native_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+    """Loss ``name`` by the native kernel for ``args``, or ``NotImplemented`` where there is
+    none (another library, ``portable()``) or it declines the call. One dictionary lookup
+    per call (the registry's wrapper runs this before anything else)."""
+    if not args or not State.native:
+        return NotImplemented
+    try:
+        native = _KERNEL_OF_TYPE[(name, type(args[0]))]
+    except KeyError:
+        native = _kernel_of_type(name, args[0])
+    return NotImplemented if native is None else native(*args, **kwargs)
+
+
+_KERNEL_OF_TYPE: dict[tuple[str, type], Kernel | None] = {}
+"""The kernel (or None) of each loss for each array type: ``kernel``'s answer, cached."""
+
+
+def _kernel_of_type(name: str, x: Any) -> Kernel | None:
+    kind = array_kind(x)
+    if kind == "torch" and torch is None:
+        _bind_torch()
+    found = _KERNEL_OF_TYPE[(name, type(x))] = _KERNELS.get((name, kind))
+    return found
 
 
 # --- torch --------------------------------------------------------------------------------
 
-
-_TORCH: dict[str, Any] = {}
+torch: Any = None
+"""The torch module, bound (``_bind_torch``) when the first torch tensor reaches the
+dispatch, so only torch users import it; every torch kernel runs after that and needs
+no ``import`` per call."""
+aten: Any = None
+"""``torch._C._nn``: the ATen losses that ``torch.nn.functional`` calls after its own
+argument handling (broadcasting, a size warning, the reduction's enum), which the kernels
+here need not repeat: they take equal shapes only."""
+sequence: Any = None
+"""``anyloss.sequence`` (ctc's checks), bound with ``torch``: it imports the registry,
+which imports this module."""
+_INTEGERS: frozenset[Any] = frozenset()
+"""torch's signed integer dtypes and uint8 (those its CTC kernel takes)."""
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 """torch's reduction enum (``torch.nn._reduction.get_enum``), for its ATen loss functions."""
 
 
-def _functional() -> Any:
-    """``torch.nn.functional``, imported on first use (only torch users get here)."""
-    try:
-        return _TORCH["F"]
-    except KeyError:
-        import torch.nn.functional
+def _bind_torch() -> None:
+    """Bind ``torch``, ``aten``, ``sequence`` and ``_INTEGERS`` (once, on the first torch
+    tensor)."""
+    global torch, aten, sequence, _INTEGERS  # bound once, read on every call
+    import torch as module
 
-        _TORCH["F"] = torch.nn.functional
-        return torch.nn.functional
+    from . import sequence as checks
 
+    sequence = checks
 
-def _nn() -> Any:
-    """``torch._C._nn``, imported on first use: the ATen losses that ``torch.nn.functional``
-    calls after its own argument handling (broadcasting, a size warning, the reduction's
-    enum), which the kernels here need not repeat: they take equal shapes only."""
-    try:
-        return _TORCH["nn"]
-    except KeyError:
-        import torch
-
-        _TORCH["nn"] = torch._C._nn
-        return torch._C._nn
+    aten = module._C._nn
+    _INTEGERS = frozenset((module.uint8, module.int8, module.int16, module.int32, module.int64))
+    torch = module
 
 
 def _float_tensors(*xs: Any) -> bool:
-    """Torch tensors of one float32/float64 dtype and one device, non-empty, equal shapes."""
-    import torch
+    """Torch tensors of one float32/float64 dtype and one device, non-empty, equal shapes.
 
+    Inline tests, no helper calls: this runs on every call of most kernels."""
     first = xs[0]
     if not isinstance(first, torch.Tensor):
         return False
     dtype = first.dtype
     if (dtype is not torch.float32 and dtype is not torch.float64) or first.numel() == 0:
         return False
-    if len(xs) == 1:
-        return True
-    shape = first.shape
+    shape, cpu = first.shape, first.is_cpu
     for x in xs[1:]:  # a loop, not all(generator): this runs on every call
-        if not isinstance(x, torch.Tensor) or x.dtype is not dtype:
+        if not isinstance(x, torch.Tensor) or x.dtype is not dtype or x.shape != shape:
             return False
-        if not _same_device(x, first) or x.shape != shape:
+        if not (cpu and x.is_cpu) and x.device != first.device:
             return False
     return True
 
@@ -154,21 +182,21 @@ def _number(*values: Any) -> bool:
 def _mse(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     if not _float_tensors(pred, target):
         return NotImplemented
-    return _nn().mse_loss(pred, target, _REDUCTIONS[reduction])
+    return aten.mse_loss(pred, target, _REDUCTIONS[reduction])
 
 
 @native("mae", "torch")
 def _mae(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
     if not _float_tensors(pred, target):
         return NotImplemented
-    return _nn().l1_loss(pred, target, _REDUCTIONS[reduction])
+    return aten.l1_loss(pred, target, _REDUCTIONS[reduction])
 
 
 @native("huber", "torch")
 def _huber(pred: Any, target: Any, *, delta: Any = 1.0, reduction: str = "mean") -> Any:
     if not (_number(delta) and _float_tensors(pred, target)):
         return NotImplemented
-    return _nn().huber_loss(pred, target, _REDUCTIONS[reduction], float(delta))
+    return aten.huber_loss(pred, target, _REDUCTIONS[reduction], float(delta))
 
 
 @native("smooth_l1", "torch")
@@ -176,8 +204,8 @@ def _smooth_l1(pred: Any, target: Any, *, beta: Any = 1.0, reduction: str = "mea
     if not (_number(beta) and _float_tensors(pred, target)):
         return NotImplemented
     if beta == 0:  # as F.smooth_l1_loss: ATen's gradient divides by beta
-        return _nn().l1_loss(pred, target, _REDUCTIONS[reduction])
-    return _nn().smooth_l1_loss(pred, target, _REDUCTIONS[reduction], float(beta))
+        return aten.l1_loss(pred, target, _REDUCTIONS[reduction])
+    return aten.smooth_l1_loss(pred, target, _REDUCTIONS[reduction], float(beta))
 
 
 @native("poisson_nll", "torch")
@@ -192,8 +220,6 @@ def _poisson_nll(
 ) -> Any:
     if not (_number(eps) and _float_tensors(pred, target)):
         return NotImplemented
-    import torch
-
     return torch.poisson_nll_loss(pred, target, log_input, full, float(eps), _REDUCTIONS[reduction])
 
 
@@ -203,8 +229,6 @@ def _bce_with_logits(
 ) -> Any:
     if weight is not None or pos_weight is not None or not _float_tensors(pred, target):
         return NotImplemented
-    import torch
-
     return torch.binary_cross_entropy_with_logits(pred, target, None, None, _REDUCTIONS[reduction])
 
 
@@ -216,7 +240,7 @@ def _multilabel_soft_margin(
         return NotImplemented
     if pred.ndim != 2:
         return NotImplemented
-    return _functional().multilabel_soft_margin_loss(pred, target, reduction=reduction)
+    return torch.nn.functional.multilabel_soft_margin_loss(pred, target, reduction=reduction)
 
 
 @native("margin_ranking", "torch")
@@ -227,8 +251,6 @@ def _margin_ranking(
         return NotImplemented
     if checks_values(target) and not _all_signs(target):
         return NotImplemented  # the portable body raises the catalog's error
-    import torch
-
     return torch.margin_ranking_loss(x1, x2, target, float(margin), _REDUCTIONS[reduction])
 
 
@@ -240,41 +262,35 @@ def _hinge_embedding(
         return NotImplemented
     if checks_values(target) and not _all_signs(target):
         return NotImplemented
-    import torch
-
     return torch.hinge_embedding_loss(distances, target, float(margin), _REDUCTIONS[reduction])
 
 
 _FEW_SIGNS = 256
-"""Up to this many values they are matched as bytes (~1 µs at 30, where torch's kernels
+"""Up to this many values they are read as a list (~1 µs at 30, where torch's kernels
 take ~5); more go through one ``aminmax``."""
+_SIGNS = frozenset((1.0, -1.0))
 _BITS_OF_ONE = {4: ("int32", 0x3F800000), 8: ("int64", 0x3FF0000000000000)}
 """The integer dtype of each float width (itemsize), and the bits of 1.0 read as it."""
-_BYTES_OF_SIGNS = {
-    4: (struct.pack("=f", 1.0), struct.pack("=f", -1.0)),
-    8: (struct.pack("=d", 1.0), struct.pack("=d", -1.0)),
-}
-"""+1.0 and -1.0 as the bytes of a float32 and of a float64 (this machine's byte order)."""
+_flatten = itertools.chain.from_iterable
 
 
 def _all_signs(target: Any) -> bool:
-    """Every value of ``target`` (float32 or float64) is -1 or +1: not NaN, 0, 0.5, -1.5,
-    2 or inf."""
-    if target.numel() <= _FEW_SIGNS and target.is_cpu:
-        return _bytes_are_signs(target)
-    return _bits_are_signs(target)
+    """Every value of ``target`` (float32 or float64) is -1 or +1: not NaN, 0, -0, 0.5,
+    -1.5, 2 or inf.
 
-
-def _bytes_are_signs(target: Any) -> bool:
-    """The raw bytes of a CPU tensor hold as many +1.0s and -1.0s as it has values.
-
-    Neither pattern overlaps itself or the other (no proper suffix of one is a prefix of
-    either), so ``n`` matches in ``n`` values' bytes tile them, one per value; NaN, -0,
-    0.5 or inf match neither. Some 2 µs less per call than reading the values as a list.
-    """
-    raw = target.numpy(force=True).tobytes()
-    one, minus_one = _BYTES_OF_SIGNS[target.itemsize]
-    return raw.count(one) + raw.count(minus_one) == target.numel()
+    Up to ``_FEW_SIGNS`` values on the CPU, the values read as a list must all be in
+    ``{1.0, -1.0}`` (NaN, -0 and inf are not: the set's lookup compares by value). The
+    list costs less than any torch kernel, and, measured between a forward and a
+    backward pass, a third of matching the raw bytes through ``numpy()``. More values,
+    or values elsewhere: ``_bits_are_signs``."""
+    if target.numel() > _FEW_SIGNS or not target.is_cpu:
+        return _bits_are_signs(target)
+    ndim = target.ndim
+    if ndim == 1:
+        return _SIGNS.issuperset(target.tolist())
+    if ndim == 2:
+        return _SIGNS.issuperset(_flatten(target.tolist()))
+    return _SIGNS.issuperset(target.reshape(-1).tolist())
 
 
 def _bits_are_signs(target: Any) -> bool:
@@ -283,8 +299,6 @@ def _bits_are_signs(target: Any) -> bool:
     both are the bits of 1.0 only if every ``|t|`` is 1.0 (a NaN's bits are not).
     ``(|t| == 1).all()`` cost three kernels and two full-size temporaries, about three
     times as long."""
-    import torch
-
     integer, one = _BITS_OF_ONE[target.itemsize]
     lo, hi = target.abs().view(getattr(torch, integer)).aminmax()
     return bool(lo.item() == one and hi.item() == one)
@@ -306,8 +320,6 @@ def _triplet_margin(
         return NotImplemented
     if not _float_tensors(anchor, positive, negative) or anchor.ndim != 2:
         return NotImplemented
-    import torch
-
     return torch.triplet_margin_loss(
         anchor,
         positive,
@@ -340,8 +352,6 @@ class _Labels:
     """
 
     def __init__(self, target: Any, classes: int, ignore_index: int | None) -> None:
-        import torch
-
         self.ignore = _INT64_MIN if ignore_index is None else ignore_index
         self.offset: Any = None
         self.ok = True
@@ -363,8 +373,6 @@ class _Labels:
     def poison(self, per_sample: Any) -> Any:
         """NaN for the samples whose label was out of range (no-op where labels were
         checked)."""
-        import torch
-
         if self.offset is None:
             return per_sample
         moved = self.offset.to(per_sample.dtype) != 0
@@ -373,8 +381,6 @@ class _Labels:
 
 def _class_index_inputs(logits: Any, target: Any, axis: int) -> bool:
     """Float logits ``(N, C, ...)`` after moving ``axis`` to 1, int64 labels of that shape."""
-    import torch
-
     if not isinstance(target, torch.Tensor) or target.dtype is not torch.int64:
         return False
     if not _float_tensors(logits) or not _same_device(target, logits):
@@ -390,8 +396,6 @@ def _class_index_inputs(logits: Any, target: Any, axis: int) -> bool:
 
 
 def _class_weight(weight: Any, logits: Any, classes: int) -> bool:
-    import torch
-
     return weight is None or (
         isinstance(weight, torch.Tensor)
         and weight.dtype == logits.dtype
@@ -400,13 +404,9 @@ def _class_weight(weight: Any, logits: Any, classes: int) -> bool:
     )
 
 
-def _kernel_checks_labels(target: Any) -> bool:
-    """Labels are to be checked and torch's CPU kernel checks them (it raises)."""
-    return bool(target.is_cpu) and checks_values(target)
-
-
 def _index_loss(
-    call: Callable[..., Any],
+    aten_loss: Callable[..., Any],
+    extra: tuple[Any, ...],
     logits: Any,
     target: Any,
     axis: int,
@@ -414,14 +414,14 @@ def _index_loss(
     ignore_index: int | None,
     reduction: str,
 ) -> Any:
-    """Run a torch class-index kernel (``cross_entropy``/``nll_loss``) with catalog rules."""
-    import torch
-
+    """Run a torch class-index kernel with catalog rules: ``aten_loss(x, t, weight,
+    reduction, ignore_index, *extra)`` (``cross_entropy_loss``, ``nll_loss_nd``)."""
     x = logits if axis % logits.ndim == 1 else torch.movedim(logits, axis, 1)
-    if (ignore_index is None or reduction != "mean") and _kernel_checks_labels(target):
+    # labels to be checked, and torch's CPU kernel checks them (it raises)
+    if (ignore_index is None or reduction != "mean") and target.is_cpu and checks_values(target):
         ignore = _INT64_MIN if ignore_index is None else ignore_index
         try:  # the common call, with nothing to adapt: no _Labels (this runs on every call)
-            return call(x, target, weight, ignore, reduction)
+            return aten_loss(x, target, weight, _REDUCTIONS[reduction], ignore, *extra)
         except (IndexError, RuntimeError):  # a label out of range: the portable body says so
             return NotImplemented
     labels = _Labels(target, logits.shape[axis], ignore_index)
@@ -429,10 +429,13 @@ def _index_loss(
         return NotImplemented
     try:
         if labels.offset is None and (ignore_index is None or reduction != "mean"):
-            return call(x, labels.target, weight, labels.ignore, reduction)
-        per_sample = labels.poison(call(x, labels.target, weight, labels.ignore, "none"))
+            return aten_loss(
+                x, labels.target, weight, _REDUCTIONS[reduction], labels.ignore, *extra
+            )
+        per_sample = aten_loss(x, labels.target, weight, _REDUCTIONS["none"], labels.ignore, *extra)
     except (IndexError, RuntimeError):  # a label out of range: the portable body says so
         return NotImplemented
+    per_sample = labels.poison(per_sample)
     if reduction == "none":
         return per_sample
     if reduction == "sum":
@@ -444,8 +447,6 @@ def _normalizer(labels: _Labels, weight: Any, ignore_index: int | None, like: An
     """The denominator of "mean": the kept labels' weights summed, 1 where it is 0.
 
     A sample poisoned for its label makes the sum NaN, so it need not be counted here."""
-    import torch
-
     t = labels.target
     kept = t != labels.ignore
     if weight is None:
@@ -472,12 +473,10 @@ def _cross_entropy(
         return NotImplemented
     if weight is not None and not _class_weight(weight, logits, logits.shape[axis]):
         return NotImplemented
-    aten, smoothing = _nn(), float(label_smoothing)
-
-    def call(x: Any, t: Any, w: Any, ignore: int, red: str) -> Any:
-        return aten.cross_entropy_loss(x, t, w, _REDUCTIONS[red], ignore, smoothing)
-
-    return _index_loss(call, logits, target, axis, weight, ignore_index, reduction)
+    extra = (float(label_smoothing),)
+    return _index_loss(
+        aten.cross_entropy_loss, extra, logits, target, axis, weight, ignore_index, reduction
+    )
 
 
 @native("nll", "torch")
@@ -494,12 +493,10 @@ def _nll(
         return NotImplemented
     if weight is not None and not _class_weight(weight, log_probs, log_probs.shape[axis]):
         return NotImplemented
-    aten = _nn()
 
-    def call(x: Any, t: Any, w: Any, ignore: int, red: str) -> Any:
-        return aten.nll_loss_nd(x, t, w, _REDUCTIONS[red], ignore)
-
-    return _index_loss(call, log_probs, target, axis, weight, ignore_index, reduction)
+    return _index_loss(
+        aten.nll_loss_nd, (), log_probs, target, axis, weight, ignore_index, reduction
+    )
 
 
 # --- torch: ctc ------------------------------------------------------------------------------
@@ -511,16 +508,13 @@ def _ctc_arrays(logits: Any, targets: Any, input_lengths: Any, target_lengths: A
     under ``torch.compile`` (torch's ``_ctc_loss`` has a data-dependent output shape that
     Dynamo cannot trace, and no meta kernel). Anything else goes to the portable body,
     which names the problem."""
-    import torch
-
     if not _float_tensors(logits) or logits.ndim != 3 or logits.is_meta:
         return False
     if torch.compiler.is_compiling():
         return False
-    dtypes = _integer_dtypes()
     on_cpu = logits.is_cpu
     for x in (targets, input_lengths, target_lengths):  # a loop: this runs on every call
-        if not isinstance(x, torch.Tensor) or x.dtype not in dtypes:
+        if not isinstance(x, torch.Tensor) or x.dtype not in _INTEGERS:
             return False
         if not (on_cpu and x.is_cpu) and x.device != logits.device:
             return False
@@ -531,33 +525,9 @@ def _ctc_arrays(logits: Any, targets: Any, input_lengths: Any, target_lengths: A
     return input_lengths.shape == (n,) and target_lengths.shape == (n,)
 
 
-def _integer_dtypes() -> frozenset[Any]:
-    """torch's signed integer dtypes and uint8 (those its CTC kernel takes)."""
-    try:
-        return _TORCH["integers"]
-    except KeyError:
-        import torch
-
-        dtypes = frozenset((torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64))
-        _TORCH["integers"] = dtypes
-        return dtypes
-
-
 def _as_dtype(x: Any, dtype: Any) -> Any:
     """``x`` in ``dtype`` (no call where it is in it already)."""
     return x if x.dtype is dtype else x.to(dtype)
-
-
-def _sequence() -> Any:
-    """``anyloss.sequence`` (ctc's checks), imported on first use: it imports the registry,
-    which imports this module."""
-    try:
-        return _TORCH["sequence"]
-    except KeyError:
-        from . import sequence
-
-        _TORCH["sequence"] = sequence
-        return sequence
 
 
 @native("ctc", "torch")
@@ -600,23 +570,25 @@ def _ctc_few_on_cpu(
     ``NotImplemented`` for a label ``ctc`` cannot score (torch's CPU kernel checks the
     lengths itself). Written as one function of inline tests: on tiny inputs each call
     of a helper costs more than the test it makes."""
-    import torch
-
     int64, dtype = torch.int64, logits.dtype  # torch dtypes: torch tensors
-    if not (
-        (dtype is torch.float32 or dtype is torch.float64)
-        and targets.dtype is int64
-        and input_lengths.dtype is int64
-        and target_lengths.dtype is int64
-        and logits.is_cpu
-        and targets.is_cpu
-        and input_lengths.is_cpu
-        and target_lengths.is_cpu
-        and logits.ndim == 3
-        and targets.ndim == 2
-        and type(blank) is int
-        and checks_values(targets)  # the mode is not off, torch is not compiling
-    ):
+    try:  # no isinstance tests: only torch tensors have torch dtypes
+        common = (
+            (dtype is torch.float32 or dtype is torch.float64)
+            and targets.dtype is int64
+            and input_lengths.dtype is int64
+            and target_lengths.dtype is int64
+            and logits.is_cpu
+            and targets.is_cpu
+            and input_lengths.is_cpu
+            and target_lengths.is_cpu
+            and logits.ndim == 3
+            and targets.ndim == 2
+            and type(blank) is int
+            and checks_values(targets)  # the mode is not off, torch is not compiling
+        )
+    except AttributeError:  # not arrays (the kernel is asked first): the portable body says
+        return None
+    if not common:
         return None
     n, frames, classes = logits.shape
     size = targets.shape[1]
@@ -624,13 +596,13 @@ def _ctc_few_on_cpu(
         n * frames > 0
         and blank < classes
         and size > 0
-        and n * size <= _sequence().FEW_LABELS
+        and n * size <= sequence.FEW_LABELS
         and targets.shape[0] == n
         and input_lengths.shape == (n,)
         and target_lengths.shape == (n,)
     ):
         return None
-    if not _sequence().few_labels_fit(targets.tolist(), target_lengths.tolist(), blank, classes):
+    if not sequence.few_labels_fit(targets.tolist(), target_lengths.tolist(), blank, classes):
         return NotImplemented
     return logits.log_softmax(-1).transpose(0, 1), targets, input_lengths, target_lengths  # int64
 
@@ -638,8 +610,6 @@ def _ctc_few_on_cpu(
 def _ctc_args(logits: Any, targets: Any, frames: Any, lengths: Any) -> tuple[Any, Any, Any, Any]:
     """torch's CTC arguments: log-probabilities ``(T, N, C)``, labels and lengths in int64
     (no call where they are int64 already)."""
-    import torch
-
     int64 = torch.int64
     log_probs = logits.log_softmax(-1).transpose(0, 1)
     return log_probs, _as_dtype(targets, int64), _as_dtype(frames, int64), _as_dtype(lengths, int64)
@@ -653,8 +623,6 @@ def _ctc_checked(
     loss; ``NotImplemented`` where torch rejects a length (the portable body names it)."""
     fix_infinite = not zero_infinity and args[0].requires_grad
     if not fix_infinite or args[0].is_cpu:  # F.ctc_loss's own call
-        import torch
-
         try:
             out = torch.ctc_loss(*args, blank, _REDUCTIONS[reduction], zero_infinity)
         except RuntimeError:  # a length out of range (_ctc_values_fit left them to torch)
@@ -675,8 +643,6 @@ def _ctc_any(
 ) -> Any:
     """``_ctc`` for any call but the common eager one: other devices and integer dtypes,
     many labels, values not checked (a bad sequence's loss NaN)."""
-    import torch
-
     if not (type(blank) is int and _ctc_arrays(logits, targets, input_lengths, target_lengths)):
         return NotImplemented
     if blank >= logits.shape[2]:
@@ -686,7 +652,7 @@ def _ctc_any(
             return NotImplemented  # the portable body names the bad value
         args = _ctc_args(logits, targets, input_lengths, target_lengths)
         return _ctc_checked(args, blank, zero_infinity, reduction)
-    frames, lengths, bad = _sequence().ctc_inputs(
+    frames, lengths, bad = sequence.ctc_inputs(
         logits, targets, input_lengths, target_lengths, blank, namespace_of(logits)
     )
     args = _ctc_args(logits, targets, frames, lengths)
@@ -704,7 +670,6 @@ def _ctc_values_fit(
     """``sequence.ctc_values_fit``; for a few labels on the CPU, only the labels (read as
     lists): torch's CPU kernel checks both lengths itself and raises (``_ctc`` declines
     then, and the portable body names the bad length)."""
-    sequence = _sequence()
     if targets.is_cpu and targets.numel() <= sequence.FEW_LABELS:
         labels, lengths = targets.tolist(), target_lengths.tolist()
         return sequence.few_labels_fit(labels, lengths, blank, logits.shape[2])
@@ -720,8 +685,6 @@ def _ctc_adapted(args: tuple[Any, Any, Any, Any], blank: int) -> Any:
     where reading that costs no sync, one pass is all. Otherwise a second, gradient-free
     pass finds the infinite values.
     """
-    import torch
-
     none = _REDUCTIONS["none"]
     finite = torch.ctc_loss(*args, blank, none, True)
     if finite.is_cpu and not _holds(finite, 0.0):

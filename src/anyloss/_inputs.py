@@ -111,8 +111,11 @@ def guarded_call(
     args: tuple[Any, ...],
     kwargs: Mapping[str, Any],
     scalars: tuple[str, ...] = (),
+    widened: Callable[..., Any] | None = None,
 ) -> Any:
-    """``fn(*args, **kwargs)`` after the array checks, half precision run in float32.
+    """``fn(*args, **kwargs)`` after the array checks, half precision run in float32
+    (by ``widened`` where given: the registry's native-or-portable path, since a kernel
+    that declined the half inputs may take them in float32).
 
     The common call (every argument an array of a known real dtype, none of them half)
     takes one loop of dictionary lookups; anything else goes through
@@ -135,7 +138,7 @@ def guarded_call(
         half = "half" in kinds or any(_is_half(v) for v in kwargs.values())
     if not half:
         return fn(*args, **kwargs)
-    return _call_in_float32(fn, args, kwargs)
+    return _call_in_float32(fn if widened is None else widened, args, kwargs)
 
 
 def _is_half(x: Any) -> bool:

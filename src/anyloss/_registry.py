@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ._delegation import has_kernel, kernel
+from ._delegation import has_kernel, native_call
 from ._inputs import guarded_call
 from ._validation import Rule, check_reduction
 
@@ -125,16 +125,16 @@ def loss(
         spec_ = LossSpec(
             name, _family(fn), fn, dict(rules or {}), scalars, coupled=coupled, labels=labels
         )
-        body = _native_or_portable(name, fn)
+        call = _call_path(name, fn, scalars)
 
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
             if kwargs:
                 spec_.check(kwargs)
-            return guarded_call(name, body, args, kwargs, scalars)
+            return call(args, kwargs)
 
         def prevalidated(*args: Any, **kwargs: Any) -> Any:
-            return guarded_call(name, body, args, kwargs, scalars)
+            return call(args, kwargs)
 
         _REGISTRY[name] = spec_
         _ENTRY[name] = checked
@@ -144,23 +144,33 @@ def loss(
     return decorate
 
 
-def _native_or_portable(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn``, or the backend's own kernel for it where ``_delegation`` has one that accepts.
+def _call_path(
+    name: str, fn: Callable[..., Any], scalars: tuple[str, ...]
+) -> Callable[[tuple[Any, ...], Mapping[str, Any]], Any]:
+    """``call(args, kwargs)``: the backend's own kernel where ``_delegation`` has one that
+    accepts the call, else ``fn`` through ``guarded_call`` (array checks, half precision in
+    float32).
 
-    A loss with no kernel on any backend is ``fn`` itself (no lookup per call)."""
+    The kernel is asked first: it accepts only arrays it checks itself (float32/float64
+    and integer tensors), so ``guarded_call``'s loop over the arguments would find nothing
+    to do there. A call it declines goes through ``guarded_call`` to ``fn``; only its
+    half-precision path asks the kernel again, in float32. A loss with no kernel on any
+    backend asks nothing per call."""
     if not has_kernel(name):
-        return fn
+        return lambda args, kwargs: guarded_call(name, fn, args, kwargs, scalars)
 
     @functools.wraps(fn)
-    def body(*args: Any, **kwargs: Any) -> Any:
-        native = kernel(name, args)  # a backend's own kernel, where semantics agree
-        if native is not None:
-            out = native(*args, **kwargs)
-            if out is not NotImplemented:
-                return out
-        return fn(*args, **kwargs)
+    def native_or_portable(*args: Any, **kwargs: Any) -> Any:
+        out = native_call(name, args, kwargs)
+        return fn(*args, **kwargs) if out is NotImplemented else out
 
-    return body
+    def call(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        out = native_call(name, args, kwargs)  # a backend's own kernel, where semantics agree
+        if out is NotImplemented:
+            return guarded_call(name, fn, args, kwargs, scalars, native_or_portable)
+        return out
+
+    return call
 
 
 def prevalidated(name: str) -> Callable[..., Any]:

@@ -49,7 +49,7 @@ def _mode_from_env() -> Mode:
     return _ENV_MODES[raw]
 
 
-class _State:
+class State:
     """Module state (plain attributes: ``torch.compile`` guards on them, no graph break)."""
 
     value_checks: Mode = _mode_from_env()
@@ -68,8 +68,8 @@ def set_value_checks(mode: Mode) -> Mode:
     ``"auto"`` (the default) checks arrays whose values sit in host memory and are
     concrete; ``True`` also checks accelerator arrays (one host–device sync per check).
     """
-    old = _State.value_checks
-    _State.value_checks = _check_mode(mode)
+    old = State.value_checks
+    State.value_checks = _check_mode(mode)
     return old
 
 
@@ -80,7 +80,7 @@ def value_checks(mode: Mode) -> Iterator[None]:
     try:
         yield
     finally:
-        _State.value_checks = old
+        State.value_checks = old
 
 
 _ON_HOST: dict[Any, bool] = {}
@@ -103,14 +103,22 @@ def _on_host(x: Any) -> bool:
 
 def checks_values(x: Any) -> bool:
     """Whether the values of array ``x`` are to be checked now, under the current mode."""
-    mode = _State.value_checks
+    mode = State.value_checks
     if mode is False:
         return False
     try:
         checked = _CHECKED_BY_TYPE[type(x)]
     except KeyError:
-        checked = _CHECKED_BY_TYPE[type(x)] = _CHECKED_BY_KIND.get(array_kind(x), _other_checked)
+        checked = _CHECKED_BY_TYPE[type(x)] = _checker_of(x)
     return checked(x, mode)
+
+
+def _checker_of(x: Any) -> Any:
+    """``checked(x, mode)`` for the type of ``x`` (asked once per type)."""
+    kind = array_kind(x)
+    if kind == "torch":
+        return _torch_checker()
+    return _numpy_checked if kind == "numpy" else _other_checked
 
 
 def _numpy_checked(x: Any, mode: Mode) -> bool:
@@ -118,12 +126,17 @@ def _numpy_checked(x: Any, mode: Mode) -> bool:
     return True
 
 
-def _torch_checked(x: Any, mode: Mode) -> bool:
-    """A torch tensor, unless torch is compiling; on an accelerator only in mode ``True``
-    (no ``torch.device`` made: this runs on every call)."""
+def _torch_checker() -> Any:
+    """The check for torch tensors: not while torch is compiling; on an accelerator only
+    in mode ``True`` (no ``torch.device`` made: this runs on every call)."""
     import torch
 
-    return not torch.compiler.is_compiling() and (mode is True or bool(x.is_cpu))
+    compiling = torch.compiler.is_compiling
+
+    def checked(x: Any, mode: Mode) -> bool:
+        return not compiling() and (mode is True or x.is_cpu)
+
+    return checked
 
 
 def _other_checked(x: Any, mode: Mode) -> bool:
@@ -131,22 +144,21 @@ def _other_checked(x: Any, mode: Mode) -> bool:
     return is_concrete(x) and (mode is True or _on_host(x))
 
 
-_CHECKED_BY_KIND = {"numpy": _numpy_checked, "torch": _torch_checked}
 _CHECKED_BY_TYPE: dict[type, Any] = {}
 """``checks_values``' answer for each array type (one lookup per call)."""
 
 
 def native_enabled() -> bool:
     """Whether native kernels may be used (see ``portable``)."""
-    return _State.native
+    return State.native
 
 
 @contextlib.contextmanager
 def portable() -> Iterator[None]:
     """Within the block every loss runs its portable ``xp`` form, never a native kernel."""
-    old = _State.native
-    _State.native = False
+    old = State.native
+    State.native = False
     try:
         yield
     finally:
-        _State.native = old
+        State.native = old

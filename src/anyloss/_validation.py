@@ -384,8 +384,10 @@ def optional(rule: Rule) -> Rule:
     return check
 
 
-boolean: Rule = one_of(True, False)
-"""Rule: the value is ``True`` or ``False``."""
+def boolean(name: str, value: Any) -> None:
+    """Rule: the value is ``True`` or ``False``."""
+    if value is not True and value is not False:
+        raise ValueError(f"{name} must be one of (True, False); got {value!r}")
 
 
 def check_one_of(target: Any, allowed: tuple[float, ...], name: str, xp: Any) -> None:
