@@ -47,7 +47,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._compat import array_kind, namespace_of
-from ._settings import State, checks_values
+from ._settings import State, bind_torch, checks_tensor
 
 __all__ = ["delegated", "has_kernel", "kernel", "native", "native_call"]
 
@@ -141,6 +141,7 @@ def _bind_torch() -> None:
 
     sequence = checks
 
+    bind_torch(module)
     aten = module._C._nn
     _INTEGERS = frozenset((module.uint8, module.int8, module.int16, module.int32, module.int64))
     torch = module
@@ -163,11 +164,6 @@ def _float_tensors(*xs: Any) -> bool:
         if not (cpu and x.is_cpu) and x.device != first.device:
             return False
     return True
-
-
-def _same_device(a: Any, b: Any) -> bool:
-    """Two tensors on one device (two CPU tensors known without making ``torch.device``s)."""
-    return bool(a.is_cpu and b.is_cpu) or a.device == b.device
 
 
 def _number(*values: Any) -> bool:
@@ -249,7 +245,7 @@ def _margin_ranking(
 ) -> Any:
     if not (_number(margin) and _float_tensors(x1, x2, target)):
         return NotImplemented
-    if checks_values(target) and not _all_signs(target):
+    if checks_tensor(target) and not _all_signs(target):
         return NotImplemented  # the portable body raises the catalog's error
     return torch.margin_ranking_loss(x1, x2, target, float(margin), _REDUCTIONS[reduction])
 
@@ -260,7 +256,7 @@ def _hinge_embedding(
 ) -> Any:
     if not (_number(margin) and _float_tensors(distances, target)):
         return NotImplemented
-    if checks_values(target) and not _all_signs(target):
+    if checks_tensor(target) and not _all_signs(target):
         return NotImplemented
     return torch.hinge_embedding_loss(distances, target, float(margin), _REDUCTIONS[reduction])
 
@@ -356,7 +352,7 @@ class _Labels:
         self.offset: Any = None
         self.ok = True
         self.target = target
-        if not checks_values(target):
+        if not checks_tensor(target):
             safe = torch.clamp(target, 0, classes - 1)
             self.offset = target - safe
             if ignore_index is not None:
@@ -380,17 +376,21 @@ class _Labels:
 
 
 def _class_index_inputs(logits: Any, target: Any, axis: int) -> bool:
-    """Float logits ``(N, C, ...)`` after moving ``axis`` to 1, int64 labels of that shape."""
+    """Float logits ``(N, C, ...)`` after moving ``axis`` to 1, non-empty, int64 labels of
+    that shape on their device. Inline tests, no helper calls: this runs on every call."""
     if not isinstance(target, torch.Tensor) or target.dtype is not torch.int64:
         return False
-    if not _float_tensors(logits) or not _same_device(target, logits):
+    dtype = logits.dtype  # logits: a torch tensor (the kernel was chosen by its type)
+    if (dtype is not torch.float32 and dtype is not torch.float64) or logits.numel() == 0:
+        return False
+    if not (logits.is_cpu and target.is_cpu) and logits.device != target.device:
         return False
     shape, labels = logits.shape, target.shape
     ndim = len(shape)
+    if ndim == 2 and len(labels) == 1 and (axis == -1 or axis == 1):
+        return labels[0] == shape[0]  # the common call
     if ndim < 2 or not -ndim <= axis < ndim or len(labels) != ndim - 1:
         return False
-    if ndim == 2:
-        return bool(labels[0] == shape[1 - axis % 2])
     ax = axis % ndim
     return labels == shape[:ax] + shape[ax + 1 :]
 
@@ -418,7 +418,7 @@ def _index_loss(
     reduction, ignore_index, *extra)`` (``cross_entropy_loss``, ``nll_loss_nd``)."""
     x = logits if axis % logits.ndim == 1 else torch.movedim(logits, axis, 1)
     # labels to be checked, and torch's CPU kernel checks them (it raises)
-    if (ignore_index is None or reduction != "mean") and target.is_cpu and checks_values(target):
+    if (ignore_index is None or reduction != "mean") and target.is_cpu and checks_tensor(target):
         ignore = _INT64_MIN if ignore_index is None else ignore_index
         try:  # the common call, with nothing to adapt: no _Labels (this runs on every call)
             return aten_loss(x, target, weight, _REDUCTIONS[reduction], ignore, *extra)
@@ -584,7 +584,7 @@ def _ctc_few_on_cpu(
             and logits.ndim == 3
             and targets.ndim == 2
             and type(blank) is int
-            and checks_values(targets)  # the mode is not off, torch is not compiling
+            and checks_tensor(targets)  # the mode is not off, torch is not compiling
         )
     except AttributeError:  # not arrays (the kernel is asked first): the portable body says
         return None
@@ -647,7 +647,7 @@ def _ctc_any(
         return NotImplemented
     if blank >= logits.shape[2]:
         return NotImplemented  # the portable body names the problem
-    if checks_values(targets):  # one device (_ctc_arrays): one answer for all three
+    if checks_tensor(targets):  # one device (_ctc_arrays): one answer for all three
         if not _ctc_values_fit(logits, targets, input_lengths, target_lengths, blank):
             return NotImplemented  # the portable body names the bad value
         args = _ctc_args(logits, targets, input_lengths, target_lengths)

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from ._compat import array_kind, device_of, is_concrete
 
 __all__ = [
+    "bind_torch",
+    "checks_tensor",
     "checks_values",
     "native_enabled",
     "portable",
@@ -103,45 +105,52 @@ def _on_host(x: Any) -> bool:
 
 def checks_values(x: Any) -> bool:
     """Whether the values of array ``x`` are to be checked now, under the current mode."""
-    mode = State.value_checks
-    if mode is False:
-        return False
     try:
         checked = _CHECKED_BY_TYPE[type(x)]
     except KeyError:
         checked = _CHECKED_BY_TYPE[type(x)] = _checker_of(x)
-    return checked(x, mode)
+    return checked(x)
 
 
 def _checker_of(x: Any) -> Any:
-    """``checked(x, mode)`` for the type of ``x`` (asked once per type)."""
+    """``checked(x)`` for the type of ``x`` (asked once per type)."""
     kind = array_kind(x)
     if kind == "torch":
-        return _torch_checker()
+        import torch
+
+        bind_torch(torch)
+        return checks_tensor
     return _numpy_checked if kind == "numpy" else _other_checked
 
 
-def _numpy_checked(x: Any, mode: Mode) -> bool:
+def _numpy_checked(x: Any) -> bool:
     """NumPy arrays are concrete and in host memory: checked unless the mode is off."""
-    return True
+    return State.value_checks is not False
 
 
-def _torch_checker() -> Any:
-    """The check for torch tensors: not while torch is compiling; on an accelerator only
-    in mode ``True`` (no ``torch.device`` made: this runs on every call)."""
-    import torch
-
-    compiling = torch.compiler.is_compiling
-
-    def checked(x: Any, mode: Mode) -> bool:
-        return not compiling() and (mode is True or x.is_cpu)
-
-    return checked
+_torch_compiling: Callable[[], bool] | None = None
+"""``torch.compiler.is_compiling``, bound (``bind_torch``) once the user's arrays have
+imported torch."""
 
 
-def _other_checked(x: Any, mode: Mode) -> bool:
+def bind_torch(torch: Any) -> None:
+    """Bind ``torch.compiler.is_compiling`` for ``checks_tensor`` (once torch is in use)."""
+    global _torch_compiling  # bound once, read on every call
+    _torch_compiling = torch.compiler.is_compiling
+
+
+def checks_tensor(x: Any) -> bool:
+    """``checks_values`` for a torch tensor, called directly by the torch kernels: not while
+    torch is compiling, on an accelerator only in mode ``True`` (no ``torch.device`` made:
+    this runs on every call). ``bind_torch`` has run: the kernels run after it."""
+    mode = State.value_checks
+    return mode is not False and not _torch_compiling() and (mode is True or x.is_cpu)  # type: ignore[misc]
+
+
+def _other_checked(x: Any) -> bool:
     """Any other array: if concrete, and in host memory or in mode ``True``."""
-    return is_concrete(x) and (mode is True or _on_host(x))
+    mode = State.value_checks
+    return mode is not False and is_concrete(x) and (mode is True or _on_host(x))
 
 
 _CHECKED_BY_TYPE: dict[type, Any] = {}
