@@ -1,7 +1,8 @@
 """Benchmark every registered loss against the native loss, on every installed backend.
 
     python benchmarks/bench.py [--filter TEXT] [--size tiny|large] [--mode MODE]
-                               [--compile-all] [--budget SECONDS] [--no-write]
+                               [--compile-all] [--budget SECONDS] [--compile-budget SECONDS]
+                               [--no-write]
     python benchmarks/bench.py --vocabulary [--shape N H V] [--rounds R] [--no-write]
                                [--framework torch|jax]
 
@@ -678,6 +679,13 @@ def main() -> None:
     parser.add_argument("--mode", action="append", choices=["numpy", "torch", "compile", "jax"])
     parser.add_argument("--compile-all", action="store_true")
     parser.add_argument("--budget", type=float, default=0.15, help="seconds per measurement")
+    parser.add_argument(
+        "--compile-budget",
+        type=float,
+        default=1.0,
+        help="seconds per torch.compile measurement (its ratios sit near the 1.05 goal, where "
+        "0.15 s read identical graphs 0.97-1.12; the compile itself takes ~15 s)",
+    )
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--vocabulary", action="store_true", help="only linear_cross_entropy")
     parser.add_argument("--shape", type=int, nargs=3, default=VOCABULARY_SHAPE)
@@ -710,7 +718,7 @@ def main() -> None:
                     new += bench_torch(name, size, opts.budget, device="cuda")
             compiled = opts.compile_all or name in COMPILED
             if "compile" in modes and have["torch"] and size == "large" and compiled:
-                new += bench_compile(name, size, opts.budget)
+                new += bench_compile(name, size, opts.compile_budget)
             if "jax" in modes and have["jax"]:
                 new += bench_jax(name, size, opts.budget)
             for r in new:

@@ -3,9 +3,10 @@
 As array-api-extra's ``_delegation.py``: the portable function over ``xp`` is the
 definition and the fallback; this module is the one place that knows backends' own loss
 kernels, keyed by (loss, backend). Loss bodies never ask which backend they run on: the
-registry's wrapper (``_registry.loss``) asks ``kernel(name, args)`` after the
-hyperparameter checks, and calls the portable body when there is no kernel or the
-kernel declines (returns ``NotImplemented``).
+registry's wrapper (``_registry.loss``) calls ``native_call(name, args, kwargs)``
+after the hyperparameter checks and before any other work, and calls the portable body
+(through ``_inputs.guarded_call``) when there is no kernel or the kernel declines
+(returns ``NotImplemented``). So a kernel checks every argument it takes itself.
 
 A kernel declines every call whose semantics it would not reproduce exactly, so the
 portable body raises the catalog's errors and covers the rest: mixed libraries,
@@ -339,12 +340,14 @@ class _Labels:
     either way the kernel declines (``NotImplemented``) and the portable body raises its
     ``ValueError``. ``ignore_index=None`` is passed to torch as -2**63 (torch's default,
     -100, would silently drop labels of -100). Where values are not checked, labels are
-    clamped into ``[0, C)`` for the kernel (the ignored value kept) and the samples whose
-    label moved set to NaN afterwards (``poison``).
+    clamped into ``[0, C)`` for the kernel (the ignored value kept), and ``poison`` sets
+    NaN for the samples whose label moved, or for the reduced loss if any moved (torch's
+    own reduction then serves, and its backward pass stays torch's).
 
-    The NaN is selected by a float compare of the label's move (``offset``), not by an
-    integer mask: under ``torch.compile`` on the CPU, inductor's cast of an int64 compare's
-    mask to a float blend made the fused nll loop 2x slower; the float compare is free.
+    The moves are told by a float compare of the label's move (``offset``), not by an
+    integer mask: under ``torch.compile`` on the CPU, inductor's cast of an int64
+    compare's mask to a float blend made the fused nll loop 2x slower; the float compare
+    is free.
     """
 
     def __init__(self, target: Any, classes: int, ignore_index: int | None) -> None:
@@ -366,13 +369,15 @@ class _Labels:
                 lo, hi = torch.aminmax(keep)
                 self.ok = bool(lo >= 0) and bool(hi < classes)
 
-    def poison(self, per_sample: Any) -> Any:
-        """NaN for the samples whose label was out of range (no-op where labels were
-        checked)."""
+    def poison(self, loss: Any, reduction: str) -> Any:
+        """NaN for the samples whose label was out of range (``reduction="none"``), or for
+        the reduced loss if any was; a no-op where labels were checked."""
         if self.offset is None:
-            return per_sample
-        moved = self.offset.to(per_sample.dtype) != 0
-        return torch.where(moved, torch.full_like(per_sample, math.nan), per_sample)
+            return loss
+        moved = self.offset.to(loss.dtype) != 0
+        if reduction != "none":
+            moved = moved.any()
+        return torch.where(moved, torch.full_like(loss, math.nan), loss)
 
 
 def _class_index_inputs(logits: Any, target: Any, axis: int) -> bool:
@@ -427,24 +432,27 @@ def _index_loss(
     labels = _Labels(target, logits.shape[axis], ignore_index)
     if not labels.ok:
         return NotImplemented
+    own = ignore_index is None or reduction != "mean"  # torch's reduction is the catalog's
     try:
-        if labels.offset is None and (ignore_index is None or reduction != "mean"):
-            return aten_loss(
-                x, labels.target, weight, _REDUCTIONS[reduction], labels.ignore, *extra
-            )
-        per_sample = aten_loss(x, labels.target, weight, _REDUCTIONS["none"], labels.ignore, *extra)
+        loss = aten_loss(
+            x,
+            labels.target,
+            weight,
+            _REDUCTIONS[reduction if own else "none"],
+            labels.ignore,
+            *extra,
+        )
     except (IndexError, RuntimeError):  # a label out of range: the portable body says so
         return NotImplemented
-    per_sample = labels.poison(per_sample)
-    if reduction == "none":
-        return per_sample
-    if reduction == "sum":
-        return per_sample.sum()
-    return per_sample.sum() / _normalizer(labels, weight, ignore_index, per_sample)
+    if own:
+        return labels.poison(loss, reduction)
+    per_sample = labels.poison(loss, "none")
+    return per_sample.sum() / _normalizer(labels, weight, per_sample)
 
 
-def _normalizer(labels: _Labels, weight: Any, ignore_index: int | None, like: Any) -> Any:
-    """The denominator of "mean": the kept labels' weights summed, 1 where it is 0.
+def _normalizer(labels: _Labels, weight: Any, like: Any) -> Any:
+    """The denominator of "mean" where an ``ignore_index`` is given: the kept labels'
+    weights summed, 1 where it is 0 (torch's mean of nothing is NaN, the catalog's 0).
 
     A sample poisoned for its label makes the sum NaN, so it need not be counted here."""
     t = labels.target
