@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 import anyloss
+from anyloss import sequence
 from anyloss._delegation import delegated
 from anyloss._settings import checks_values
-from anyloss.sequence import FEW_LABELS, ctc_inputs
+from anyloss.sequence import FEW_LABELS, ctc_inputs, few_labels_fit
 from tests._backends import Backend
 
 LOGITS = np.random.default_rng(0).standard_normal((3, 6, 5))
@@ -96,6 +97,27 @@ def test_bad_values_are_found_in_few_and_many_sequences(batch: int, backend: Bac
         arrays[position[named]][where] = value
         with pytest.raises(ValueError, match=f"^{named} must"):
             anyloss.ctc(logits, *integers(arrays))
+
+
+@pytest.mark.parametrize("classes", [5, 5000], ids=["set", "loop"])
+def test_few_labels_fit_as_each_label_compared(classes: int) -> None:
+    """The label check of a few sequences (a set lookup up to ``_FEW_CLASSES`` classes, a
+    loop above) answers as comparing every label within its length to [0, C) and blank
+    does; padding past a length is never looked at."""
+    assert (classes > sequence._FEW_CLASSES) == (classes == 5000)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        labels = rng.integers(-2, classes + 2, (3, 4)).tolist()
+        lengths = rng.integers(0, 5, 3).tolist()
+        blank = int(rng.integers(0, classes))
+        expected = all(
+            0 <= v < classes and v != blank
+            for row, n in zip(labels, lengths, strict=True)
+            for v in row[:n]
+        )
+        assert few_labels_fit(labels, lengths, blank, classes) == expected
+    assert few_labels_fit([[1, 0, -9]], [1], 0, classes)  # padding unread
+    assert not few_labels_fit([[1, 0]], [2], 0, classes)
 
 
 def test_padding_past_the_target_length_is_not_read(backend: Backend) -> None:

@@ -580,6 +580,8 @@ def _ctc_few_on_cpu(
     of a helper costs more than the test it makes."""
     int64, dtype = torch.int64, logits.dtype  # torch dtypes: torch tensors
     try:  # no isinstance tests: only torch tensors have torch dtypes
+        n, frames, classes = logits.shape  # ValueError unless 3-d
+        rows, size = targets.shape  # ValueError unless 2-d
         common = (
             (dtype is torch.float32 or dtype is torch.float64)
             and targets.dtype is int64
@@ -589,25 +591,21 @@ def _ctc_few_on_cpu(
             and targets.is_cpu
             and input_lengths.is_cpu
             and target_lengths.is_cpu
-            and logits.ndim == 3
-            and targets.ndim == 2
             and type(blank) is int
             and checks_tensor(targets)  # the mode is not off, torch is not compiling
         )
-    except AttributeError:  # not arrays (the kernel is asked first): the portable body says
-        return None
-    if not common:
-        return None
-    n, frames, classes = logits.shape
-    size = targets.shape[1]
+    except (AttributeError, ValueError):  # not arrays (the kernel is asked first), or
+        return None  # other dimensions: the portable body says so
+    one = (n,)
     if not (
-        n * frames > 0
-        and blank < classes
+        common
+        and rows == n
+        and n * frames > 0
         and size > 0
         and n * size <= sequence.FEW_LABELS
-        and targets.shape[0] == n
-        and input_lengths.shape == (n,)
-        and target_lengths.shape == (n,)
+        and blank < classes
+        and input_lengths.shape == one
+        and target_lengths.shape == one
     ):
         return None
     if not sequence.few_labels_fit(targets.tolist(), target_lengths.tolist(), blank, classes):

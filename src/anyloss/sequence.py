@@ -14,7 +14,9 @@ label or length gives NaN, never a finite wrong number.
 
 from __future__ import annotations
 
+import itertools
 import math
+from operator import getitem
 from typing import Any
 
 from ._compat import device_of, host_array, host_list, namespace_of, take_along_axis
@@ -167,13 +169,32 @@ def few_labels_fit(
 ) -> bool:
     """Whether, in Python lists, every label within its target length is a class in
     ``[0, C)`` other than ``blank`` (the lengths are checked elsewhere: a bad one only
-    changes which labels are looked at). Shared with the torch kernel (``_delegation``),
-    whose CPU kernel checks the lengths itself."""
-    for row, length in zip(labels, target_lengths, strict=True):
-        for v in row[:length]:
-            if not 0 <= v < classes or v == blank:  # a chained compare: half a `range`'s cost
-                return False
-    return True
+    changes which labels are looked at; ``labels`` has one row per length). Shared with
+    the torch kernel (``_delegation``), whose CPU kernel checks the lengths itself.
+
+    The labels kept (each row cut at its length) are looked up in the set of allowed
+    labels, in C (``_allowed_labels``): about a third less than comparing each in a Python
+    loop, which remains for more than ``_FEW_CLASSES`` classes."""
+    kept = _flatten(map(getitem, labels, map(slice, target_lengths)))
+    if classes > _FEW_CLASSES:
+        return all(0 <= v < classes and v != blank for v in kept)
+    return _allowed_labels(classes, blank).issuperset(kept)
+
+
+_FEW_CLASSES = 4096
+_ALLOWED_LABELS: dict[tuple[int, int], frozenset[int]] = {}
+_flatten = itertools.chain.from_iterable
+
+
+def _allowed_labels(classes: int, blank: int) -> frozenset[int]:
+    """``[0, C)`` without ``blank``, kept for the last few (C, blank) pairs seen."""
+    try:
+        return _ALLOWED_LABELS[(classes, blank)]
+    except KeyError:
+        if len(_ALLOWED_LABELS) >= 16:
+            _ALLOWED_LABELS.clear()
+        allowed = _ALLOWED_LABELS[(classes, blank)] = frozenset(range(classes)) - {blank}
+        return allowed
 
 
 def ctc_inputs(
