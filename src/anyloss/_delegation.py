@@ -82,10 +82,7 @@ def kernel(name: str, args: tuple[Any, ...]) -> Kernel | None:
     """The native kernel for loss ``name`` on the library of ``args[0]``, or None."""
     if not args or not State.native:
         return None
-    try:
-        return _KERNEL_OF_TYPE[(name, type(args[0]))]
-    except KeyError:
-        return _kernel_of_type(name, args[0])
+    return _kernel_of_type(name, args[0])  # ``native_call`` reads the cache it fills
 
 
 def native_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
@@ -422,28 +419,21 @@ def _index_loss(
     """Run a torch class-index kernel with catalog rules: ``aten_loss(x, t, weight,
     reduction, ignore_index, *extra)`` (``cross_entropy_loss``, ``nll_loss_nd``)."""
     x = logits if axis % logits.ndim == 1 else torch.movedim(logits, axis, 1)
-    # labels to be checked, and torch's CPU kernel checks them (it raises)
-    if (ignore_index is None or reduction != "mean") and target.is_cpu and checks_tensor(target):
-        ignore = _INT64_MIN if ignore_index is None else ignore_index
-        try:  # the common call, with nothing to adapt: no _Labels (this runs on every call)
-            return aten_loss(x, target, weight, _REDUCTIONS[reduction], ignore, *extra)
-        except (IndexError, RuntimeError):  # a label out of range: the portable body says so
-            return NotImplemented
-    labels = _Labels(target, logits.shape[axis], ignore_index)
-    if not labels.ok:
-        return NotImplemented
     own = ignore_index is None or reduction != "mean"  # torch's reduction is the catalog's
+    labels = None
+    if own and target.is_cpu and checks_tensor(target):  # torch's CPU kernel checks labels
+        t, ignore = target, _INT64_MIN if ignore_index is None else ignore_index
+    else:
+        labels = _Labels(target, logits.shape[axis], ignore_index)
+        if not labels.ok:
+            return NotImplemented
+        t, ignore = labels.target, labels.ignore
     try:
-        loss = aten_loss(
-            x,
-            labels.target,
-            weight,
-            _REDUCTIONS[reduction if own else "none"],
-            labels.ignore,
-            *extra,
-        )
+        loss = aten_loss(x, t, weight, _REDUCTIONS[reduction if own else "none"], ignore, *extra)
     except (IndexError, RuntimeError):  # a label out of range: the portable body says so
         return NotImplemented
+    if labels is None:  # the common call: nothing to adapt
+        return loss
     if own:
         return labels.poison(loss, reduction)
     per_sample = labels.poison(loss, "none")

@@ -33,7 +33,6 @@ __all__ = [
     "bind_torch",
     "checks_tensor",
     "checks_values",
-    "native_enabled",
     "portable",
     "set_value_checks",
     "value_checks",
@@ -155,11 +154,6 @@ def _other_checked(x: Any) -> bool:
 
 _CHECKED_BY_TYPE: dict[type, Any] = {}
 """``checks_values``' answer for each array type (one lookup per call)."""
-
-
-def native_enabled() -> bool:
-    """Whether native kernels may be used (see ``portable``)."""
-    return State.native
 
 
 @contextlib.contextmanager
