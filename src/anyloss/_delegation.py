@@ -692,10 +692,11 @@ def _ctc_adapted(args: tuple[Any, Any, Any, Any], blank: int) -> Any:
 
 def _holds(x: Any, value: float) -> bool:
     """Whether CPU tensor ``x`` holds ``value`` (a few values read as a list: no kernels)."""
+    if x.ndim == 0:  # a reduced loss
+        return x.item() == value
     if x.numel() > _FEW_SIGNS:
         return bool((x == value).any())
-    values = x.tolist()
-    return value in values if isinstance(values, list) else values == value
+    return value in x.tolist()
 
 
 def _ctc_reduce(per_sequence: Any, target_lengths: Any, reduction: str) -> Any:

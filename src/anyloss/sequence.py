@@ -176,9 +176,12 @@ def few_labels_fit(
     labels, in C (``_allowed_labels``): about a third less than comparing each in a Python
     loop, which remains for more than ``_FEW_CLASSES`` classes."""
     kept = _flatten(map(getitem, labels, map(slice, target_lengths)))
-    if classes > _FEW_CLASSES:
-        return all(0 <= v < classes and v != blank for v in kept)
-    return _allowed_labels(classes, blank).issuperset(kept)
+    allowed = _ALLOWED_LABELS.get((classes, blank))
+    if allowed is None:
+        if classes > _FEW_CLASSES:
+            return all(0 <= v < classes and v != blank for v in kept)
+        allowed = _allowed_labels(classes, blank)
+    return allowed.issuperset(kept)
 
 
 _FEW_CLASSES = 4096
@@ -188,13 +191,10 @@ _flatten = itertools.chain.from_iterable
 
 def _allowed_labels(classes: int, blank: int) -> frozenset[int]:
     """``[0, C)`` without ``blank``, kept for the last few (C, blank) pairs seen."""
-    try:
-        return _ALLOWED_LABELS[(classes, blank)]
-    except KeyError:
-        if len(_ALLOWED_LABELS) >= 16:
-            _ALLOWED_LABELS.clear()
-        allowed = _ALLOWED_LABELS[(classes, blank)] = frozenset(range(classes)) - {blank}
-        return allowed
+    if len(_ALLOWED_LABELS) >= 16:
+        _ALLOWED_LABELS.clear()
+    allowed = _ALLOWED_LABELS[(classes, blank)] = frozenset(range(classes)) - {blank}
+    return allowed
 
 
 def ctc_inputs(
