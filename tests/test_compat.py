@@ -8,6 +8,7 @@ import pytest
 from anyloss._checker.harness import finite_difference, frozen_stops
 from anyloss._compat import (
     absolute,
+    cached,
     chunk_loop,
     host_array,
     host_list,
@@ -20,6 +21,7 @@ from anyloss._compat import (
     quiet_where,
     stop_gradient,
     take_along_axis,
+    tracing,
 )
 from anyloss._namespace import resolve
 from tests._backends import Backend
@@ -183,6 +185,64 @@ def test_torch_compile_fullgraph(backend: Backend) -> None:
     (g_compiled,) = torch.autograd.grad(compiled, x)
     (g_eager,) = torch.autograd.grad(eager, x)
     assert torch.allclose(g_compiled, g_eager, rtol=1e-10, atol=1e-14)
+
+
+def test_cached_fills_once_and_computes_unhashable_keys() -> None:
+    calls: list[object] = []
+
+    def compute(x: object) -> str:
+        calls.append(x)
+        return f"v{x}"
+
+    cache: dict[object, str] = {}
+    assert cached(cache, "k", compute, 1) == "v1"
+    assert cached(cache, "k", compute, 2) == "v1"  # a hit: not computed again
+    assert cache == {"k": "v1"}
+    assert calls == [1]
+    assert cached(cache, ["unhashable"], compute, 3) == "v3"
+    assert cache == {"k": "v1"}
+    assert calls == [1, 3]
+
+
+def test_cached_is_bypassed_while_torch_compile_traces(backend: Backend) -> None:
+    """Under ``torch.compile`` the cache is neither read (a stale entry is not returned)
+    nor written; ``tracing`` is True only there."""
+    if backend.name != "torch":
+        pytest.skip("torch.compile is a torch (CPU) test")
+    import torch
+
+    cache = {"k": 2.0}
+    seen: list[bool] = []
+
+    def scaled(x):  # type: ignore[no-untyped-def]
+        seen.append(tracing())
+        return x * cached(cache, "k", lambda: 3.0)
+
+    assert float(scaled(torch.ones(()))) == 2.0
+    torch._dynamo.reset()
+    assert float(torch.compile(scaled, fullgraph=True, backend="eager")(torch.ones(()))) == 3.0
+    assert cache == {"k": 2.0}
+    assert seen == [False, True]
+
+
+def test_run_when_traced_is_torch_assume_constant_result(backend: Backend) -> None:
+    """``run_when_traced`` sets what ``torch.compiler.assume_constant_result`` sets (so a
+    trace runs the function for real), without importing torch."""
+    if backend.name != "torch":
+        pytest.skip("a torch test")
+    import torch
+
+    from anyloss._compat import run_when_traced
+
+    def ours() -> bool:
+        return True
+
+    def theirs() -> bool:
+        return True
+
+    run_when_traced(ours)
+    torch.compiler.assume_constant_result(theirs)
+    assert vars(ours) == vars(theirs) != {}
 
 
 @pytest.mark.parametrize("one_minus", [False, True])

@@ -38,6 +38,7 @@ import pytest
 
 import anyloss
 from anyloss import _checker
+from anyloss._registry import spec
 from tests.cases import EXTREME_IDS, Case, all_cases
 
 torch = pytest.importorskip("torch")
@@ -207,6 +208,103 @@ def test_compiled_first_in_a_fresh_process(name: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["ok", "True"]
+
+
+_NOT_RECOMPILED = """
+import sys
+import numpy as np
+import torch
+import torch._dynamo
+import anyloss
+from anyloss import _checker
+
+
+def inputs(name, convert):
+    args, kwargs = _checker.example(name)(np.random.default_rng(0))
+    return [convert(a) for a in args], {k: convert(v) for k, v in kwargs.items()}
+
+
+def tensor(a):
+    return torch.from_numpy(a) if isinstance(a, np.ndarray) else a
+
+
+def float32(a):
+    t = tensor(a)
+    return t.float() if isinstance(t, torch.Tensor) and t.is_floating_point() else t
+
+
+def compiled(name, kwargs):
+    # a code object of its own per loss: Dynamo keeps its compiled graphs per code object
+    code = compile("lambda *a: loss(*a, **kwargs)", f"<{name}>", "eval")
+    fn = eval(code, {"loss": getattr(anyloss, name), "kwargs": kwargs})
+    return torch.compile(fn, fullgraph=True, backend="eager")
+
+
+names = sys.argv[1:]
+calls = {}
+for name in names:  # each loss's first call in the process is a compiled one
+    args, kwargs = inputs(name, tensor)
+    calls[name] = (compiled(name, kwargs), args)
+    calls[name][0](*args)
+torch._dynamo.config.error_on_recompile = True
+for fn, args in calls.values():  # the trace's own cache writes must not fail its guards
+    fn(*args)
+for name in anyloss.available():  # every per-type cache filled with other entries
+    for convert in (lambda a: a, tensor, float32):
+        args, kwargs = inputs(name, convert)
+        getattr(anyloss, name)(*args, **kwargs)
+for fn, args in calls.values():
+    fn(*args)
+print("ok", len(calls))
+"""
+
+
+def test_compiled_losses_are_not_compiled_again() -> None:
+    """Every loss compiled as its first call in a fresh process (Dynamo only), called
+    again, then every loss used eagerly on NumPy arrays and torch tensors of two dtypes,
+    then the compiled ones once more: none is compiled again (``error_on_recompile``).
+    A trace that read one of anyloss's per-type caches guarded on the whole dict (its
+    length), so the trace's own cache write, or any entry added later, made every
+    compiled graph that had called a loss compile again."""
+    done = subprocess.run(
+        [sys.executable, "-c", _NOT_RECOMPILED, *anyloss.available()],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["ok", str(len(anyloss.available()))]
+
+
+FLOAT_HYPERPARAMETERS = [
+    (name, key)
+    for name in anyloss.available()
+    for key, default in spec(name).hyperparameters.items()
+    if type(default) is float
+]
+
+
+@pytest.mark.parametrize(("name", "key"), FLOAT_HYPERPARAMETERS)
+def test_compiled_with_a_float_hyperparameter_that_changes(name: str, key: str) -> None:
+    """A float hyperparameter passed into the compiled function, another value at each
+    call (a schedule): Dynamo traces it as a symbol after the first change, and the
+    graph must still compile whole and equal eager. ``math.isfinite`` and ``hasattr`` on
+    such a symbol broke the trace of every loss with a float hyperparameter."""
+    args, kwargs = _checker.example(name)(np.random.default_rng(0))
+    args = [torch.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
+    kwargs = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    base = kwargs.get(key)
+    if type(base) is not float:  # absent, or an array in the example: the default
+        base = spec(name).hyperparameters[key]
+    values = (base, base + 0.05, base + 0.1) if 0 <= base < 0.5 else (base, 0.9 * base, 0.8 * base)
+    loss = getattr(anyloss, name)
+    torch._dynamo.reset()  # one code object for every case: a fresh cache for each
+    compiled = torch.compile(
+        lambda h, *a: loss(*a, **{**kwargs, key: h}), fullgraph=True, backend="eager"
+    )
+    for value in values:
+        eager = loss(*args, **{**kwargs, key: value})
+        torch.testing.assert_close(compiled(value, *args), eager, equal_nan=True)
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "multi_margin"])

@@ -7,6 +7,7 @@ the capability itself.
 from __future__ import annotations
 
 import contextvars
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "FROZEN_VALUES",
     "absolute",
     "array_kind",
+    "cached",
     "chunk_loop",
     "compiled_custom_gradient",
     "cumulative_sum",
@@ -37,9 +39,11 @@ __all__ = [
     "quiet_log",
     "quiet_where",
     "relu",
+    "run_when_traced",
     "scalar_like",
     "stop_gradient",
     "take_along_axis",
+    "tracing",
 ]
 
 
@@ -49,9 +53,51 @@ __all__ = [
 # makes ``torch.compile`` print a warning, and every call costs a little. What they answer
 # depends only on the array's type, so it is asked once per type; torch tensors are known
 # by their class (no array_api_compat call at all), so tracing never meets those caches.
+#
+# While torch.compile traces a call, no cache is read or written (``cached``): Dynamo
+# turns every dict a trace reads into guards of the compiled graph, the whole dict where
+# its keys are types (its length included), so the first entry added afterwards (another
+# loss or array type used eagerly, or the trace's own write replayed) failed them and
+# every compiled graph that had called a loss was compiled again.
 
+_MODULES = sys.modules
 _KINDS: dict[type, str] = {}
 _NAMESPACES: dict[type, Any] = {}
+
+
+def tracing() -> bool:
+    """Whether ``torch.compile`` (Dynamo) is tracing the current call.
+
+    torch is looked up in ``sys.modules`` (never imported here) by a function that is
+    never rebound: a trace guards on what it reads, and here that is torch's own
+    ``is_compiling`` only, the same before and after any other call."""
+    torch = _MODULES.get("torch")
+    return torch is not None and bool(torch.compiler.is_compiling())
+
+
+def cached(cache: dict[Any, Any], key: Any, compute: Callable[..., Any], *args: Any) -> Any:
+    """``cache[key]``, set to ``compute(*args)`` on a miss; ``compute(*args)`` itself for an
+    unhashable key, and while ``torch.compile`` traces (see above: the cache is neither
+    read nor written there)."""
+    if tracing():
+        return compute(*args)
+    try:
+        return cache[key]
+    except KeyError:
+        value = cache[key] = compute(*args)
+        return value
+    except TypeError:  # an unhashable key (a dtype or device of some libraries)
+        return compute(*args)
+
+
+def run_when_traced(fn: Callable[[], bool]) -> Callable[[], bool]:
+    """Mark ``fn`` (no arguments, returning True) to run for real when a ``torch.compile``
+    trace reaches it, its result taken as a constant; what it sets is then set at once,
+    not replayed on every call of the compiled graph, and what it reads raises no guard.
+    ``torch.compiler.assume_constant_result`` does exactly this (it sets this attribute);
+    set here without importing torch, before any trace."""
+    fn._dynamo_marked_constant = True  # type: ignore[attr-defined]
+    return fn
 
 
 def _is_torch_type(kind: type) -> bool:
@@ -60,25 +106,22 @@ def _is_torch_type(kind: type) -> bool:
 
 def array_kind(x: Any) -> str:
     """The library of array ``x``: torch, jax, dask, cupy, numpy, or its module's name."""
+    return cached(_KINDS, type(x), _kind_of, x)
+
+
+def _kind_of(x: Any) -> str:
     kind = type(x)
-    try:
-        return _KINDS[kind]
-    except KeyError:
-        pass
     if _is_torch_type(kind):
-        name = "torch"
-    elif array_api_compat.is_jax_array(x):
-        name = "jax"
-    elif array_api_compat.is_dask_array(x):
-        name = "dask"
-    elif array_api_compat.is_cupy_array(x):
-        name = "cupy"
-    elif array_api_compat.is_numpy_array(x):
-        name = "numpy"
-    else:
-        name = kind.__module__.split(".")[0]
-    _KINDS[kind] = name
-    return name
+        return "torch"
+    if array_api_compat.is_jax_array(x):
+        return "jax"
+    if array_api_compat.is_dask_array(x):
+        return "dask"
+    if array_api_compat.is_cupy_array(x):
+        return "cupy"
+    if array_api_compat.is_numpy_array(x):
+        return "numpy"
+    return kind.__module__.split(".")[0]
 
 
 def namespace_of(x: Any) -> Any:
@@ -87,17 +130,15 @@ def namespace_of(x: Any) -> Any:
     ``TypeError`` (from array_api_compat) for objects that are not arrays of a supported
     library.
     """
-    kind = type(x)
-    try:
-        return _NAMESPACES[kind]
-    except KeyError:
-        pass
-    if _is_torch_type(kind):
+    return cached(_NAMESPACES, type(x), _namespace_of, x)
+
+
+def _namespace_of(x: Any) -> Any:
+    if _is_torch_type(type(x)):
         import array_api_compat.torch as xp
-    else:
-        xp = lean(array_api_compat.array_namespace(x))
-    _NAMESPACES[kind] = xp
-    return xp
+
+        return xp
+    return lean(array_api_compat.array_namespace(x))
 
 
 def lean(xp: Any) -> Any:
@@ -160,14 +201,11 @@ def index_dtype(xp: Any, device: Any) -> Any:
     Cached per namespace (by id: ``torch.compile`` cannot compare modules as dict keys)
     and device where the device is hashable (cupy's is not).
     """
-    try:
-        return _INDEX_DTYPES[(id(xp), device)]
-    except KeyError:
-        dtype = xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
-        _INDEX_DTYPES[(id(xp), device)] = dtype
-        return dtype
-    except TypeError:
-        return xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
+    return cached(_INDEX_DTYPES, (id(xp), device), _default_index_dtype, xp, device)
+
+
+def _default_index_dtype(xp: Any, device: Any) -> Any:
+    return xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
 
 
 _NUMPY_UNDERNEATH = frozenset({"numpy", "array_api_strict"})
@@ -329,12 +367,6 @@ def quiet_where(keep: Any, x: Any, fill: Any, xp: Any) -> Any:
     return _QUIET_WHERES.get(array_kind(x), _where)(keep, x, fill, xp)
 
 
-def _torch_compiling() -> bool:
-    import torch
-
-    return bool(torch.compiler.is_compiling())
-
-
 def _odd_atanh_series(s: Any, xp: Any) -> Any:
     """``2 atanh(s) = log((1 + s)/(1 - s))`` for ``|s| <= 1/3``, by its odd series.
 
@@ -364,7 +396,7 @@ def near_log_ratio(t: Any, p: Any, close: Any, xp: Any) -> Any:
     value is meant to be masked out (``quiet_where`` keeps NumPy's divisor nonzero).
     """
     one = scalar_like(1.0, t, xp)
-    if array_kind(t) == "torch" and _torch_compiling():
+    if array_kind(t) == "torch" and tracing():
         return _odd_atanh_series((t - p) / quiet_where(close, t + p, one, xp), xp)
     return xp.log1p((t - p) / quiet_where(close, p, one, xp))
 
@@ -685,9 +717,7 @@ def is_concrete(x: Any, kind: str | None = None) -> bool:
     """
     kind = kind or array_kind(x)
     if kind == "torch":
-        import torch
-
-        return not torch.compiler.is_compiling()
+        return not tracing()
     if kind == "jax":
         import jax
 

@@ -47,7 +47,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._compat import array_kind, namespace_of
+from ._compat import array_kind, namespace_of, run_when_traced, tracing
 from ._settings import State, bind_torch, checks_tensor
 
 __all__ = ["delegated", "has_kernel", "kernel", "native", "native_call"]
@@ -91,10 +91,13 @@ def native_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> 
     per call (the registry's wrapper runs this before anything else)."""
     if not args or not State.native:
         return NotImplemented
-    try:
-        native = _KERNEL_OF_TYPE[(name, type(args[0]))]
-    except KeyError:
-        native = _kernel_of_type(name, args[0])
+    if tracing():
+        native = _traced_kernel(name, args[0])
+    else:
+        try:
+            native = _KERNEL_OF_TYPE[(name, type(args[0]))]
+        except KeyError:
+            native = _kernel_of_type(name, args[0])
     return NotImplemented if native is None else native(*args, **kwargs)
 
 
@@ -108,6 +111,16 @@ def _kernel_of_type(name: str, x: Any) -> Kernel | None:
         _bind_torch()
     found = _KERNEL_OF_TYPE[(name, type(x))] = _KERNELS.get((name, kind))
     return found
+
+
+def _traced_kernel(name: str, x: Any) -> Kernel | None:
+    """The kernel while ``torch.compile`` traces: ``_KERNEL_OF_TYPE`` neither read nor
+    written (``_compat.cached`` says why), torch bound at once (``_bind_torch`` runs for
+    real there) instead of after a read of ``torch`` that the graph would guard on."""
+    kind = array_kind(x)
+    if kind == "torch":
+        _bind_torch()
+    return _KERNELS.get((name, kind))
 
 
 # --- torch --------------------------------------------------------------------------------
@@ -129,9 +142,10 @@ _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 """torch's reduction enum (``torch.nn._reduction.get_enum``), for its ATen loss functions."""
 
 
-def _bind_torch() -> None:
-    """Bind ``torch``, ``aten``, ``sequence`` and ``_INTEGERS`` (once, on the first torch
-    tensor)."""
+@run_when_traced
+def _bind_torch() -> bool:
+    """Bind ``torch``, ``aten``, ``sequence`` and ``_INTEGERS`` (on the first torch tensor;
+    run for real also when a ``torch.compile`` trace reaches it)."""
     global torch, aten, sequence, _INTEGERS  # bound once, read on every call
     import torch as module
 
@@ -139,10 +153,11 @@ def _bind_torch() -> None:
 
     sequence = checks
 
-    bind_torch(module)
+    bind_torch()
     aten = module._C._nn
     _INTEGERS = frozenset((module.uint8, module.int8, module.int16, module.int32, module.int64))
     torch = module
+    return True
 
 
 def _float_tensors(*xs: Any) -> bool:

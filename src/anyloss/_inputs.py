@@ -22,7 +22,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._compat import namespace_of
+from ._compat import cached, namespace_of, tracing
 
 __all__ = ["dtype_kind", "guarded_call"]
 
@@ -34,13 +34,7 @@ _POSITIONAL: dict[Callable[..., Any], tuple[str, ...]] = {}
 def dtype_kind(dtype: Any) -> str:
     """``"half"``, ``"float"``, ``"complex"`` or ``"other"`` (integers, bool) for ``dtype``."""
     key = (type(dtype), dtype)  # by type first: strict dtypes warn when compared to NumPy's
-    try:
-        return _KINDS[key]
-    except KeyError:
-        kind = _KINDS[key] = _classify(dtype)
-        return kind
-    except TypeError:  # an unhashable dtype
-        return _classify(dtype)
+    return cached(_KINDS, key, _classify, dtype)
 
 
 def _classify(dtype: Any) -> str:
@@ -53,13 +47,12 @@ def _classify(dtype: Any) -> str:
 
 
 def _positional_names(fn: Callable[..., Any]) -> tuple[str, ...]:
-    names = _POSITIONAL.get(fn)
-    if names is None:
-        params = inspect.signature(fn).parameters.values()
-        names = _POSITIONAL[fn] = tuple(
-            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        )
-    return names
+    return cached(_POSITIONAL, fn, _positional_parameters, fn)
+
+
+def _positional_parameters(fn: Callable[..., Any]) -> tuple[str, ...]:
+    params = inspect.signature(fn).parameters.values()
+    return tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def check_array_arguments(
@@ -118,30 +111,56 @@ def guarded_call(
     that declined the half inputs may take them in float32).
 
     The common call (every argument an array of a known real dtype, none of them half)
-    takes one loop of dictionary lookups; anything else goes through
-    ``check_array_arguments``, which raises the errors.
+    takes one loop of dictionary lookups (``_known_half``); anything else, and every call
+    while ``torch.compile`` traces, goes through ``check_array_arguments``, which raises
+    the errors.
     """
-    half = False
-    try:
-        for x in args:
-            dtype = x.dtype
-            kind = _KINDS[(type(dtype), dtype)]
-            if kind == "half":
-                half = True
-            elif kind == "complex":
-                raise KeyError(kind)
-        for v in kwargs.values():
-            if _is_half(v):
-                half = True
-    except (AttributeError, KeyError, TypeError):  # not an array, a new or unhashable dtype
-        kinds = check_array_arguments(loss, fn, args, scalars)
-        half = "half" in kinds or any(_is_half(v) for v in kwargs.values())
+    if tracing():  # no cache is read while torch.compile traces (``_compat.cached``)
+        half = _checked_half(loss, fn, args, kwargs, scalars)
+    else:
+        try:
+            half = _known_half(args, kwargs)
+        except (AttributeError, KeyError, TypeError):  # not an array, a new or unhashable dtype
+            half = _checked_half(loss, fn, args, kwargs, scalars)
     if not half:
         return fn(*args, **kwargs)
     return _call_in_float32(fn if widened is None else widened, args, kwargs)
 
 
+def _known_half(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:
+    """Whether an argument is in half precision, every argument an array of a dtype seen
+    before (``KeyError`` otherwise, and for a complex one; ``AttributeError`` for a
+    non-array)."""
+    half = False
+    for x in args:
+        dtype = x.dtype
+        kind = _KINDS[(type(dtype), dtype)]
+        if kind == "half":
+            half = True
+        elif kind == "complex":
+            raise KeyError(kind)
+    for v in kwargs.values():
+        if _is_half(v):
+            half = True
+    return half
+
+
+def _checked_half(
+    loss: str,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    scalars: tuple[str, ...],
+) -> bool:
+    """``check_array_arguments`` (which raises on a bad argument), then whether an
+    argument is in half precision."""
+    kinds = check_array_arguments(loss, fn, args, scalars)
+    return "half" in kinds or any(_is_half(v) for v in kwargs.values())
+
+
 def _is_half(x: Any) -> bool:
+    if isinstance(x, (int, float)):  # also a float that torch.compile traces as a symbol
+        return False  # (it has no attributes to ask for)
     dtype = getattr(x, "dtype", None)
     return dtype is not None and dtype_kind(dtype) == "half"
 

@@ -8,33 +8,17 @@ promote to.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 import array_api_compat
 
-from ._compat import array_kind, device_of, lean, namespace_of
+from ._compat import array_kind, cached, device_of, lean, namespace_of
 from ._validation import check_same_shape
 
-__all__ = ["Namespace", "library_name", "resolve", "resolve_floats"]
+__all__ = ["Namespace", "resolve", "resolve_floats"]
 
 _SCALARS = (bool, int, float, complex)
-
-
-def library_name(x: Any) -> str:
-    """Short name of the array library ``x`` belongs to (``numpy``, ``torch``, ...)."""
-    if array_api_compat.is_torch_array(x):
-        return "torch"
-    if array_api_compat.is_jax_array(x):
-        return "jax"
-    if array_api_compat.is_dask_array(x):
-        return "dask"
-    if array_api_compat.is_cupy_array(x):
-        return "cupy"
-    if array_api_compat.is_numpy_array(x):
-        return "numpy"
-    return type(x).__module__.split(".")[0]
 
 
 @dataclass(frozen=True)
@@ -108,10 +92,7 @@ def resolve(*args: Any) -> Namespace:
     for a in args:  # a loop, not comprehensions: this runs on every call
         if a is not None and not isinstance(a, _SCALARS):
             key += (type(a), getattr(a, "dtype", None))
-    try:
-        xp, dtype, fixed = _SIGNATURES[key]
-    except (KeyError, TypeError):  # a new signature, or an unhashable dtype
-        xp, dtype, fixed = _signature(args, key)
+    xp, dtype, fixed = cached(_SIGNATURES, key, _signature, args)
     if fixed is not None:
         return fixed
     device = _common_device(args, _arrays(args))
@@ -133,8 +114,8 @@ def _arrays(args: tuple[Any, ...]) -> list[Any]:
     return [a for a in args if a is not None and not isinstance(a, _SCALARS)]
 
 
-def _signature(args: tuple[Any, ...], key: tuple[Any, ...]) -> Any:
-    """Work out (and remember) the namespace, float dtype and fixed ``Namespace`` of ``key``."""
+def _signature(args: tuple[Any, ...]) -> Any:
+    """The namespace, float dtype and fixed ``Namespace`` of the arrays in ``args``."""
     arrays = _arrays(args)
     if not arrays:
         raise TypeError("a loss needs at least one array argument; got only scalars or None")
@@ -147,10 +128,7 @@ def _signature(args: tuple[Any, ...], key: tuple[Any, ...]) -> Any:
     kinds = {array_kind(a) for a in arrays}
     device = _FIXED_DEVICES.get(kinds.pop()) if len(kinds) == 1 else None
     fixed = None if device is None or dtype is None else Namespace(xp, device, dtype)
-    hit = (xp, dtype, fixed)
-    with contextlib.suppress(TypeError):  # an unhashable dtype: worked out on every call
-        _SIGNATURES[key] = hit
-    return hit
+    return xp, dtype, fixed
 
 
 def _common_device(args: tuple[Any, ...], arrays: list[Any]) -> Any:
@@ -198,7 +176,7 @@ def _explain_mixed(args: tuple[Any, ...]) -> None:
         elif xp is not first[2]:
             raise TypeError(
                 f"inputs come from different array libraries: argument {first[0]} is "
-                f"{library_name(first[1])}, argument {i} is {library_name(a)}; "
+                f"{array_kind(first[1])}, argument {i} is {array_kind(a)}; "
                 "convert them to one library first"
             )
 

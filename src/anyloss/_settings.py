@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
-from ._compat import array_kind, device_of, is_concrete
+from ._compat import array_kind, cached, device_of, is_concrete, run_when_traced
 
 __all__ = [
     "bind_torch",
@@ -90,34 +91,26 @@ _ON_HOST: dict[Any, bool] = {}
 def _on_host(x: Any) -> bool:
     """Whether the values of ``x`` live in host memory (reading them needs no sync)."""
     dev = device_of(x)
-    try:
-        return _ON_HOST[(type(x), dev)]
-    except KeyError:
-        kind = getattr(dev, "type", None) or getattr(dev, "platform", None)  # torch, jax
-        if kind is None:  # numpy ("cpu"), array-api-strict (numpy inside); cupy is not
-            kind = "gpu" if array_kind(x) == "cupy" else "cpu"
-        hit = _ON_HOST[(type(x), dev)] = kind == "cpu"
-        return hit
-    except TypeError:  # an unhashable device
-        return False
+    return cached(_ON_HOST, (type(x), dev), _host_device, x, dev)
+
+
+def _host_device(x: Any, dev: Any) -> bool:
+    kind = getattr(dev, "type", None) or getattr(dev, "platform", None)  # torch, jax
+    if kind is None:  # numpy ("cpu"), array-api-strict (numpy inside); cupy is not
+        kind = "gpu" if array_kind(x) == "cupy" else "cpu"
+    return kind == "cpu"
 
 
 def checks_values(x: Any) -> bool:
     """Whether the values of array ``x`` are to be checked now, under the current mode."""
-    try:
-        checked = _CHECKED_BY_TYPE[type(x)]
-    except KeyError:
-        checked = _CHECKED_BY_TYPE[type(x)] = _checker_of(x)
-    return checked(x)
+    return cached(_CHECKED_BY_TYPE, type(x), _checker_of, x)(x)
 
 
 def _checker_of(x: Any) -> Any:
     """``checked(x)`` for the type of ``x`` (asked once per type)."""
     kind = array_kind(x)
     if kind == "torch":
-        import torch
-
-        bind_torch(torch)
+        bind_torch()
         return checks_tensor
     return _numpy_checked if kind == "numpy" else _other_checked
 
@@ -132,10 +125,14 @@ _torch_compiling: Callable[[], bool] | None = None
 imported torch."""
 
 
-def bind_torch(torch: Any) -> None:
-    """Bind ``torch.compiler.is_compiling`` for ``checks_tensor`` (once torch is in use)."""
+@run_when_traced
+def bind_torch() -> bool:
+    """Bind ``torch.compiler.is_compiling`` for ``checks_tensor`` (torch is in use: the
+    user's tensors imported it). Run for real also when a ``torch.compile`` trace reaches
+    it (``run_when_traced``), so a trace never reads ``_torch_compiling`` unbound."""
     global _torch_compiling  # bound once, read on every call
-    _torch_compiling = torch.compiler.is_compiling
+    _torch_compiling = sys.modules["torch"].compiler.is_compiling
+    return True
 
 
 def checks_tensor(x: Any) -> bool:

@@ -142,6 +142,8 @@ def check_values(x: Any, xp: Any, bad: Callable[[Any], Any], problem: Callable[[
     not inspected (their losses turn unchecked bad values into NaN instead), nor are
     Python numbers; ``problem`` builds the message only on failure.
     """
+    if isinstance(x, (int, float)):  # a number, also one torch.compile traces as a symbol
+        return  # (``hasattr`` cannot be asked of that)
     if not hasattr(x, "shape") or not is_eager(x) or math.prod(x.shape) == 0:
         return
     flags = bad(x)
@@ -260,7 +262,7 @@ def _satisfies(
     Python float.
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if finite and not math.isfinite(value):
+        if finite and not finite_number(value):
             raise ValueError(f"{name} must be finite; got {value!r}")
         return bool(test(value))
     if not _is_real_array(value):
@@ -350,8 +352,16 @@ def _is_finite_number(value: Any) -> bool:
     return (
         isinstance(value, (int, float, np.integer, np.floating))
         and not isinstance(value, bool)
-        and math.isfinite(value)
+        and finite_number(value)
     )
+
+
+def finite_number(value: Any) -> bool:
+    """Whether the number ``value`` is finite (not inf, -inf or NaN, which fails both
+    comparisons). Compared, not ``math.isfinite``: under ``torch.compile`` a float
+    argument that changes between calls is traced as a symbol, which comparisons take
+    and ``math.isfinite`` does not."""
+    return -math.inf < value < math.inf
 
 
 def one_of(*allowed: Any) -> Rule:

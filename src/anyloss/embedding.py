@@ -76,7 +76,7 @@ def _p_distance(x: Any, y: Any, p: float, eps: float, xp: Any) -> Any:
         return safe_sqrt(xp.sum(d * d, axis=-1), xp)
     if p == 1:
         return xp.sum(d, axis=-1)
-    if math.isinf(p):
+    if p == math.inf:  # compared, not math.isinf: a float torch.compile traces as a symbol
         return xp.max(d, axis=-1)
     nonzero = d > 0
     powered = xp.where(nonzero, xp.where(nonzero, d, xp.ones_like(d)) ** p, xp.zeros_like(d))
