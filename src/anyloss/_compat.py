@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import array_api_compat
 import numpy as np
@@ -34,6 +34,7 @@ __all__ = [
     "masked_summed_softplus",
     "namespace_of",
     "near_log_ratio",
+    "own_code",
     "pick_along_axis",
     "positive_part",
     "quiet_log",
@@ -61,6 +62,7 @@ __all__ = [
 # every compiled graph that had called a loss was compiled again.
 
 _MODULES = sys.modules
+F = TypeVar("F", bound=Callable[..., Any])
 _KINDS: dict[type, str] = {}
 _NAMESPACES: dict[type, Any] = {}
 
@@ -97,6 +99,20 @@ def run_when_traced(fn: Callable[[], bool]) -> Callable[[], bool]:
     ``torch.compiler.assume_constant_result`` does exactly this (it sets this attribute);
     set here without importing torch, before any trace."""
     fn._dynamo_marked_constant = True  # type: ignore[attr-defined]
+    return fn
+
+
+def own_code(fn: F, name: str) -> F:
+    """``fn`` with a copy of its code object of its own, named ``name`` (a qualified name).
+
+    ``torch.compile`` keeps the graphs it compiled per code object, at most eight
+    (``recompile_limit``): wrappers that one ``def`` makes for every loss share one code
+    object, so compiling a ninth loss directly (``torch.compile(anyloss.mse)``) fell back
+    to eager. Named after the loss, tracebacks and profiles also say which loss ran."""
+    replace: dict[str, Any] = {"co_name": name.rsplit(".", 1)[-1]}
+    if sys.version_info >= (3, 11):
+        replace["co_qualname"] = name
+    fn.__code__ = fn.__code__.replace(**replace)
     return fn
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ._compat import own_code
 from ._delegation import has_kernel, native_call
 from ._inputs import guarded_call
 from ._validation import Rule, check_reduction
@@ -137,8 +138,8 @@ def loss(
             return call(args, kwargs)
 
         _REGISTRY[name] = spec_
-        _ENTRY[name] = checked
-        _PREVALIDATED[name] = prevalidated
+        _ENTRY[name] = own_code(checked, name)
+        _PREVALIDATED[name] = own_code(prevalidated, name)
         return checked  # type: ignore[return-value]
 
     return decorate

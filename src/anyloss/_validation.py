@@ -86,8 +86,8 @@ def check_broadcasts(name: str, value: Any, shape: tuple[int, ...], to: str) -> 
     of ``to``) without enlarging it: torch's rule, trailing axes aligned, each of size 1
     or equal, and no more axes than ``shape``."""
     v_shape = tuple(value.shape)
-    fits = len(v_shape) <= len(shape) and all(
-        a in (1, b) for a, b in zip(reversed(v_shape), reversed(shape), strict=False)
+    fits = len(v_shape) <= len(shape) and all(  # ==, not `in`: sizes may be symbols
+        a == 1 or a == b for a, b in zip(reversed(v_shape), reversed(shape), strict=False)
     )
     if not fits:
         raise ValueError(

@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from . import robust as _robust  # noqa: F401  (registers adaptive_robust)
+from ._compat import own_code
 from ._frameworks import (
     array_arguments,
     bind,
@@ -117,6 +118,7 @@ def _module_class(cls_name: str, loss: str) -> type[LossModule]:
     forward.__doc__ = f"``anyloss.{loss}({', '.join(array_arguments(loss))}, **hyperparameters)``."
     for fn in (__init__, forward):
         fn.__qualname__ = f"{cls_name}.{fn.__name__}"
+    own_code(forward, f"{cls_name}.forward")  # torch.compile(module) of many classes
     call = f"{cls_name}(**hyperparameters)({', '.join(array_arguments(loss))})"
     header = (
         f"torch module of :func:`anyloss.{loss}`: ``{call}`` is ``anyloss.{loss}("
