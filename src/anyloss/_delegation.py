@@ -47,8 +47,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._compat import array_kind, namespace_of, run_when_traced, tracing
-from ._settings import State, bind_torch, checks_tensor
+from ._compat import array_kind, cached, namespace_of, run_when_traced, tracing
+from ._settings import State, checks_tensor
 
 __all__ = ["delegated", "has_kernel", "kernel", "native", "native_call"]
 
@@ -82,22 +82,24 @@ def kernel(name: str, args: tuple[Any, ...]) -> Kernel | None:
     """The native kernel for loss ``name`` on the library of ``args[0]``, or None."""
     if not args or not State.native:
         return None
-    return _kernel_of_type(name, args[0])  # ``native_call`` reads the cache it fills
+    return cached(_KERNEL_OF_TYPE, (name, type(args[0])), _kernel_for, name, args[0])
 
 
 def native_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
     """Loss ``name`` by the native kernel for ``args``, or ``NotImplemented`` where there is
     none (another library, ``portable()``) or it declines the call. One dictionary lookup
-    per call (the registry's wrapper runs this before anything else)."""
+    per call (the registry's wrapper runs this before anything else): ``kernel``'s, with
+    ``_compat.cached`` written out, as this runs on every call."""
     if not args or not State.native:
         return NotImplemented
-    if tracing():
-        native = _traced_kernel(name, args[0])
+    if tracing():  # no cache read while torch.compile traces (``_compat.cached``)
+        native = _kernel_for(name, args[0])
     else:
+        key = (name, type(args[0]))
         try:
-            native = _KERNEL_OF_TYPE[(name, type(args[0]))]
+            native = _KERNEL_OF_TYPE[key]
         except KeyError:
-            native = _kernel_of_type(name, args[0])
+            native = _KERNEL_OF_TYPE[key] = _kernel_for(name, args[0])
     return NotImplemented if native is None else native(*args, **kwargs)
 
 
@@ -105,18 +107,10 @@ _KERNEL_OF_TYPE: dict[tuple[str, type], Kernel | None] = {}
 """The kernel (or None) of each loss for each array type: ``kernel``'s answer, cached."""
 
 
-def _kernel_of_type(name: str, x: Any) -> Kernel | None:
-    kind = array_kind(x)
-    if kind == "torch" and torch is None:
-        _bind_torch()
-    found = _KERNEL_OF_TYPE[(name, type(x))] = _KERNELS.get((name, kind))
-    return found
-
-
-def _traced_kernel(name: str, x: Any) -> Kernel | None:
-    """The kernel while ``torch.compile`` traces: ``_KERNEL_OF_TYPE`` neither read nor
-    written (``_compat.cached`` says why), torch bound at once (``_bind_torch`` runs for
-    real there) instead of after a read of ``torch`` that the graph would guard on."""
+def _kernel_for(name: str, x: Any) -> Kernel | None:
+    """The kernel of loss ``name`` for the library of ``x``; torch bound first for a torch
+    tensor (``_bind_torch`` runs for real also under a ``torch.compile`` trace, so the
+    trace never reads ``torch`` unbound)."""
     kind = array_kind(x)
     if kind == "torch":
         _bind_torch()
@@ -152,8 +146,6 @@ def _bind_torch() -> bool:
     from . import sequence as checks
 
     sequence = checks
-
-    bind_torch()
     aten = module._C._nn
     _INTEGERS = frozenset((module.uint8, module.int8, module.int16, module.int32, module.int64))
     torch = module
@@ -523,7 +515,7 @@ def _ctc_arrays(logits: Any, targets: Any, input_lengths: Any, target_lengths: A
     which names the problem."""
     if not _float_tensors(logits) or logits.ndim != 3 or logits.is_meta:
         return False
-    if torch.compiler.is_compiling():
+    if tracing():
         return False
     on_cpu = logits.is_cpu
     for x in (targets, input_lengths, target_lengths):  # a loop: this runs on every call

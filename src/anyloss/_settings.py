@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Literal
 
-from ._compat import array_kind, cached, device_of, is_concrete, run_when_traced
+from ._compat import array_kind, cached, device_of, is_concrete, tracing
 
 __all__ = [
-    "bind_torch",
     "checks_tensor",
     "checks_values",
     "portable",
@@ -110,7 +108,6 @@ def _checker_of(x: Any) -> Any:
     """``checked(x)`` for the type of ``x`` (asked once per type)."""
     kind = array_kind(x)
     if kind == "torch":
-        bind_torch()
         return checks_tensor
     return _numpy_checked if kind == "numpy" else _other_checked
 
@@ -120,27 +117,12 @@ def _numpy_checked(x: Any) -> bool:
     return State.value_checks is not False
 
 
-_torch_compiling: Callable[[], bool] | None = None
-"""``torch.compiler.is_compiling``, bound (``bind_torch``) once the user's arrays have
-imported torch."""
-
-
-@run_when_traced
-def bind_torch() -> bool:
-    """Bind ``torch.compiler.is_compiling`` for ``checks_tensor`` (torch is in use: the
-    user's tensors imported it). Run for real also when a ``torch.compile`` trace reaches
-    it (``run_when_traced``), so a trace never reads ``_torch_compiling`` unbound."""
-    global _torch_compiling  # bound once, read on every call
-    _torch_compiling = sys.modules["torch"].compiler.is_compiling
-    return True
-
-
 def checks_tensor(x: Any) -> bool:
     """``checks_values`` for a torch tensor, called directly by the torch kernels: not while
     torch is compiling, on an accelerator only in mode ``True`` (no ``torch.device`` made:
-    this runs on every call). ``bind_torch`` has run: the kernels run after it."""
+    this runs on every call)."""
     mode = State.value_checks
-    return mode is not False and not _torch_compiling() and (mode is True or x.is_cpu)  # type: ignore[misc]
+    return mode is not False and not tracing() and (mode is True or x.is_cpu)
 
 
 def _other_checked(x: Any) -> bool:
