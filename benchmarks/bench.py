@@ -10,6 +10,8 @@ For each loss of ``anyloss.available()`` the inputs are its registry example (ti
 the same rows repeated to about 2**18 elements in the first array (large). Modes:
 
 * ``numpy``: forward, against the textbook NumPy formula (``natives.NUMPY``);
+* ``cupy``: the same on cupy arrays, where cupy (``pip install cupy-cuda12x``) and a GPU
+  are present (the formulas' NumPy calls dispatch to cupy);
 * ``torch``: eager forward, and forward + backward, against ``torch.nn.functional``, or
   where torch has no kernel, against MONAI's loss of the same value (``natives.MONAI``:
   the Dice family, focal, MCC, GIoU), if monai is installed (else the run says so and
@@ -22,8 +24,9 @@ the same rows repeated to about 2**18 elements in the first array (large). Modes
 
 Threads are pinned to one (set before numpy, torch or jax is imported), and on Linux the
 process to one core (XLA's CPU runtime keeps threads of its own). anyloss and
-the native loss alternate in rounds, each going first in half of them (interleaved, so
-both see the same machine load); a side's time is the median of its rounds, the ratio
+the native loss alternate in rounds of about 5 ms (at least 8, at most 200 each), each
+going first in half of them (interleaved, so both see the same machine load); a side's
+time is the median of its rounds, the ratio
 the quotient of the medians (< 1: anyloss is faster). Tiny rows also give the overhead
 in µs (anyloss - native). Peak memory is the growth during one call: the torch
 profiler's running sum of CPU allocations (forward + backward), XLA's temp buffers of
@@ -140,6 +143,10 @@ def to_jax(a: Any) -> Any:
 # --- timing -----------------------------------------------------------------------------
 
 
+ROUND_SECONDS = 0.005
+"""The length of one round of ``interleaved``."""
+
+
 def interleaved(
     ours: Callable[[], Any], theirs: Callable[[], Any] | None, budget: float
 ) -> tuple[float, float | None]:
@@ -156,8 +163,11 @@ def interleaved(
     t0 = time.perf_counter()
     ours()
     once = max(time.perf_counter() - t0, 1e-7)
-    rounds = 8
-    per_round = max(1, int(budget / rounds / len(sides) / once))
+    # rounds of about ROUND_SECONDS each, at least 8: many short rounds let a burst of
+    # load on a shared machine spoil few of them, and the median drops those
+    per_round = max(1, int(ROUND_SECONDS / once))
+    rounds = max(8, min(200, int(budget / len(sides) / (per_round * once))))
+    rounds += rounds % 2  # each side first in as many rounds as last
     samples: list[list[float]] = [[] for _ in sides]
     for r in range(rounds):
         order = list(enumerate(sides))
@@ -220,13 +230,64 @@ def native_call(native: Native | None, args: list[Any], kwargs: dict[str, Any]) 
 
 
 def bench_numpy(name: str, size: str, budget: float) -> list[Row]:
-    args, kwargs = example(name, size)
+    return bench_array_module(name, size, budget, "numpy", lambda a: a, lambda: None)
+
+
+def bench_cupy(name: str, size: str, budget: float) -> list[Row]:
+    """cupy on the GPU against the same textbook formulas: ``natives.NUMPY`` calls NumPy
+    functions, which dispatch to cupy for cupy arrays (``__array_function__``,
+    ``__array_ufunc__``). Each call ends with a sync of the stream."""
+    import cupy
+
+    stream_sync = lambda: cupy.cuda.get_current_stream().synchronize()  # noqa: E731
+    return bench_array_module(name, size, budget, "cupy", cupy.asarray, stream_sync)
+
+
+def have_cupy_gpu() -> bool:
+    """cupy is installed and sees a GPU."""
+    if importlib.util.find_spec("cupy") is None:
+        return False
+    import cupy
+
+    try:
+        return bool(cupy.cuda.runtime.getDeviceCount())
+    except cupy.cuda.runtime.CUDARuntimeError:
+        return False
+
+
+def bench_array_module(
+    name: str,
+    size: str,
+    budget: float,
+    mode: str,
+    convert: Callable[[Any], Any],
+    sync: Callable[[], None],
+) -> list[Row]:
+    """The forward of anyloss against ``natives.NUMPY``'s formula on the arrays of one
+    NumPy-like library (``convert`` makes them from NumPy's; ``sync`` waits for a call
+    to finish). Peak memory (``tracemalloc``) on NumPy's large inputs only."""
+    arrays, np_kwargs = example(name, size)
+    args = [convert(a) if isinstance(a, np.ndarray) else a for a in arrays]
+    kwargs = {k: convert(v) if isinstance(v, np.ndarray) else v for k, v in np_kwargs.items()}
     native = NUMPY.get(name)
-    ours = lambda: call(name, args, kwargs)  # noqa: E731
-    theirs = native_call(native, args, kwargs)
+
+    def synced(f: Callable[[], Any] | None) -> Callable[[], Any] | None:
+        if f is None:
+            return None
+
+        def run() -> Any:
+            out = f()
+            sync()
+            return out
+
+        return run
+
+    ours = synced(lambda: call(name, args, kwargs))
+    theirs = synced(native_call(native, args, kwargs))
+    assert ours is not None
     t_ours, t_theirs = interleaved(ours, theirs, budget)
-    row = Row("numpy", name, size, native[0] if native else "-", t_ours, t_theirs)
-    if size == "large":
+    row = Row(mode, name, size, native[0] if native else "-", t_ours, t_theirs)
+    if size == "large" and mode == "numpy":
         row.mem_ours = numpy_peak(ours)
         row.mem_theirs = numpy_peak(theirs) if theirs else None
     return [row]
@@ -676,7 +737,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--filter", default="")
     parser.add_argument("--size", action="append", choices=["large", "tiny"])
-    parser.add_argument("--mode", action="append", choices=["numpy", "torch", "compile", "jax"])
+    modes = ["numpy", "cupy", "torch", "compile", "jax"]
+    parser.add_argument("--mode", action="append", choices=modes)
     parser.add_argument("--compile-all", action="store_true")
     parser.add_argument("--budget", type=float, default=0.15, help="seconds per measurement")
     parser.add_argument(
@@ -684,7 +746,8 @@ def main() -> None:
         type=float,
         default=1.0,
         help="seconds per torch.compile measurement (its ratios sit near the 1.05 goal, where "
-        "0.15 s read identical graphs 0.97-1.12; the compile itself takes ~15 s)",
+        "0.15 s in 8 rounds read identical graphs 0.97-1.12; in rounds of 5 ms, 1 s reads "
+        "them 1.00-1.01; the compile itself takes ~15 s)",
     )
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--vocabulary", action="store_true", help="only linear_cross_entropy")
@@ -697,12 +760,15 @@ def main() -> None:
         main_vocabulary(tuple(opts.shape), opts.rounds, not opts.no_write, frameworks)
         return
     sizes = opts.size or ["large", "tiny"]
-    modes = opts.mode or ["numpy", "torch", "compile", "jax"]
+    modes = opts.mode or modes
     have = {m: importlib.util.find_spec(m) is not None for m in ("torch", "jax", "optax")}
     if have["torch"]:
         import torch
 
         torch.set_num_threads(1)
+    cupy_gpu = "cupy" in modes and have_cupy_gpu()
+    if "cupy" in modes and not cupy_gpu:
+        print("cupy: not installed, or no GPU: its rows are left out", file=sys.stderr)
     header = machine()
     start = time.perf_counter()
     rows: list[Row] = []
@@ -712,6 +778,8 @@ def main() -> None:
             new: list[Row] = []
             if "numpy" in modes:
                 new += bench_numpy(name, size, opts.budget)
+            if "cupy" in modes and cupy_gpu:
+                new += bench_cupy(name, size, opts.budget)
             if "torch" in modes and have["torch"]:
                 new += bench_torch(name, size, opts.budget)
                 if torch.cuda.is_available():
