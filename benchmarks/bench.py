@@ -20,7 +20,8 @@ the same rows repeated to about 2**18 elements in the first array (large). Modes
   compile time excluded; large inputs, the losses of ``COMPILED`` (every loss with
   ``--compile-all``: ~15 s a compile);
 * ``jax``: ``jax.jit`` of the value, and of ``jax.value_and_grad``, against Optax;
-* ``torch-cuda``: torch eager forward + backward, where a GPU is present.
+* ``torch-cuda``: torch eager forward, and forward + backward, where a GPU is present
+  (each call ends with a ``torch.cuda.synchronize``).
 
 Threads are pinned to one (set before numpy, torch or jax is imported), and on Linux the
 process to one core (XLA's CPU runtime keeps threads of its own). anyloss and
@@ -737,7 +738,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--filter", default="")
     parser.add_argument("--size", action="append", choices=["large", "tiny"])
-    modes = ["numpy", "cupy", "torch", "compile", "jax"]
+    modes = ["numpy", "cupy", "torch", "torch-cuda", "compile", "jax"]
     parser.add_argument("--mode", action="append", choices=modes)
     parser.add_argument("--compile-all", action="store_true")
     parser.add_argument("--budget", type=float, default=0.15, help="seconds per measurement")
@@ -782,8 +783,8 @@ def main() -> None:
                 new += bench_cupy(name, size, opts.budget)
             if "torch" in modes and have["torch"]:
                 new += bench_torch(name, size, opts.budget)
-                if torch.cuda.is_available():
-                    new += bench_torch(name, size, opts.budget, device="cuda")
+            if "torch-cuda" in modes and have["torch"] and torch.cuda.is_available():
+                new += bench_torch(name, size, opts.budget, device="cuda")
             compiled = opts.compile_all or name in COMPILED
             if "compile" in modes and have["torch"] and size == "large" and compiled:
                 new += bench_compile(name, size, opts.compile_budget)

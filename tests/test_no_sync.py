@@ -1,11 +1,14 @@
-"""No host–device synchronisation: every loss runs on torch ``meta`` tensors.
+"""No host–device synchronisation: every loss runs on torch ``meta`` tensors, and on a
+CUDA GPU under ``torch.cuda.set_sync_debug_mode("error")``.
 
 A meta tensor has a shape and a dtype but no data: any read of its values (``bool()``,
 ``float()``, ``.item()``, a NumPy conversion) raises. Off the host, value checks are off
 by default (``anyloss.value_checks``), so every registered loss must run there, forward
 through both its paths and backward through its portable form, without reading one value:
-on an accelerator the same call makes no synchronisation. Registry-driven: a new loss is
-covered by being registered.
+on an accelerator the same call makes no synchronisation. On a machine with a CUDA GPU
+the second test checks that directly: torch raises at any synchronising call (a
+device-to-host copy, ``.item()``, ``nonzero``), forward and backward, both paths.
+Registry-driven: a new loss is covered by being registered.
 """
 
 from __future__ import annotations
@@ -23,13 +26,17 @@ from anyloss._delegation import delegated
 torch = pytest.importorskip("torch")
 
 
-def _meta_example(name: str) -> tuple[list[Any], dict[str, Any]]:
+def _example_on(name: str, device: str) -> tuple[list[Any], dict[str, Any]]:
     arrays, kwargs = _checker.example(name)(np.random.default_rng(0))
 
-    def meta(a: Any) -> Any:
-        return torch.from_numpy(a).to("meta") if isinstance(a, np.ndarray) else a
+    def moved(a: Any) -> Any:
+        return torch.from_numpy(a).to(device) if isinstance(a, np.ndarray) else a
 
-    return [meta(a) for a in arrays], {k: meta(v) for k, v in kwargs.items()}
+    return [moved(a) for a in arrays], {k: moved(v) for k, v in kwargs.items()}
+
+
+def _meta_example(name: str) -> tuple[list[Any], dict[str, Any]]:
+    return _example_on(name, "meta")
 
 
 def _differentiable(args: list[Any], kwargs: dict[str, Any], name: str) -> list[Any]:
@@ -63,4 +70,48 @@ def test_checks_forced_on_do_read_meta_values() -> None:
     """The test above can fail: with value checks forced on, a label check reads data."""
     args, kwargs = _meta_example("cross_entropy")
     with anyloss.value_checks(True), pytest.raises((RuntimeError, NotImplementedError)):
+        anyloss.cross_entropy(*args, **kwargs)
+
+
+SYNCS_IN_TORCH = {
+    "ctc": "torch's CTC (at::ctc_loss) copies the length tensors to the host before its "
+    "kernel, as F.ctc_loss does for every caller",
+}
+"""Delegated losses whose torch kernel itself synchronises: their native path is left out
+of the CUDA check below (their portable path is checked)."""
+
+
+@contextlib.contextmanager
+def _sync_is_an_error() -> Any:
+    torch.cuda.synchronize()  # what came before is not this call's
+    old = torch.cuda.get_sync_debug_mode()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        yield
+    finally:
+        torch.cuda.set_sync_debug_mode(old)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("name", anyloss.available())
+def test_no_sync_on_cuda(name: str) -> None:
+    native = delegated(name, "torch") and name not in SYNCS_IN_TORCH
+    paths = ("native", "portable") if native else ("portable",)
+    for path in paths:
+        args, kwargs = _example_on(name, "cuda")
+        leaves = _differentiable(args, kwargs, name)
+        context = anyloss.portable() if path == "portable" else contextlib.nullcontext()
+        with context, _sync_is_an_error():
+            for reduction in ("mean", "sum", "none"):
+                out = getattr(anyloss, name)(*args, reduction=reduction, **kwargs)
+            grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
+        assert out.device.type == "cuda", f"{name} {path}: result on {out.device}"
+        assert all(g is None or g.device.type == "cuda" for g in grads)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_sync_check_can_fail() -> None:
+    """The test above can fail: with value checks forced on, a label check syncs."""
+    args, kwargs = _example_on("cross_entropy", "cuda")
+    with anyloss.value_checks(True), _sync_is_an_error(), pytest.raises(RuntimeError):
         anyloss.cross_entropy(*args, **kwargs)
