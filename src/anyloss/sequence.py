@@ -330,7 +330,10 @@ def ctc(
     Matches ``torch.nn.functional.ctc_loss`` on ``log_softmax(logits)`` transposed to
     ``(T, N, C)`` (torch's gradient at an infinite loss is NaN; here it is 0) and
     ``optax.ctc_loss`` per sequence (which writes ``-inf`` as -1e5, so an impossible
-    alignment gives about 1e5 there, not ``inf``).
+    alignment gives about 1e5 there, not ``inf``). On torch tensors whose lengths are
+    on the GPU, torch's own CTC kernel serves the call, and it copies the lengths to the
+    host first (a synchronisation, as for every caller of ``F.ctc_loss``); inside
+    ``anyloss.portable()`` the portable form runs instead, with none.
 
     Parameters
     ----------
