@@ -83,6 +83,7 @@ sys.path.insert(0, str(ROOT.parent))
 
 import anyloss  # noqa: E402
 from anyloss import _checker  # noqa: E402
+from anyloss._delegation import delegated  # noqa: E402
 from benchmarks.natives import JAX, MONAI, NUMPY, TORCH, Native  # noqa: E402
 
 LARGE_ELEMENTS = 2**18
@@ -703,7 +704,36 @@ def markdown(rows: list[Row], header: str, seconds: float) -> str:
             part = [r for r in rows if r.mode == mode and r.size == size]
             if part:
                 out += [f"## {mode}, {size} inputs", "", *table(part), ""]
+                out += noise_floor(part)
     return "\n".join(out)
+
+
+ADAPTED_WHEN_COMPILED = ("nll", "cross_entropy", "ctc")
+"""Delegated losses whose compiled graph is not the native one: nll and cross_entropy
+add NaN for an out-of-range label (values are not checked under ``torch.compile``), ctc
+runs its portable form (torch's CTC cannot be traced)."""
+
+
+def noise_floor(rows: list[Row]) -> list[str]:
+    """For the torch.compile rows: the ratios of the delegated losses that compile to the
+    native graph itself, i.e. the spread of identical programs in this run."""
+    same = [
+        r
+        for r in rows
+        if r.mode.startswith("torch.compile")
+        and r.theirs
+        and delegated(r.loss, "torch")
+        and r.loss not in ADAPTED_WHEN_COMPILED
+    ]
+    if not same:
+        return []
+    ratios = [r.ours / r.theirs for r in same if r.theirs]
+    names = ", ".join(r.loss for r in same)
+    return [
+        f"Noise floor: {names} compile to the native graph itself (delegated); their "
+        f"ratios span {min(ratios):.2f}-{max(ratios):.2f} in this run.",
+        "",
+    ]
 
 
 def machine() -> str:
