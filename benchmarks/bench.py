@@ -273,10 +273,7 @@ def bench_array_module(
     kwargs = {k: convert(v) if isinstance(v, np.ndarray) else v for k, v in np_kwargs.items()}
     native = NUMPY.get(name)
 
-    def synced(f: Callable[[], Any] | None) -> Callable[[], Any] | None:
-        if f is None:
-            return None
-
+    def synced(f: Callable[[], Any]) -> Callable[[], Any]:
         def run() -> Any:
             out = f()
             sync()
@@ -285,8 +282,8 @@ def bench_array_module(
         return run
 
     ours = synced(lambda: call(name, args, kwargs))
-    theirs = synced(native_call(native, args, kwargs))
-    assert ours is not None
+    native_fn = native_call(native, args, kwargs)
+    theirs = synced(native_fn) if native_fn else None
     t_ours, t_theirs = interleaved(ours, theirs, budget)
     row = Row(mode, name, size, native[0] if native else "-", t_ours, t_theirs)
     if size == "large" and mode == "numpy":
