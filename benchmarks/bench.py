@@ -724,7 +724,7 @@ def noise_floor(rows: list[Row]) -> list[str]:
     ]
     if not same:
         return []
-    ratios = [r.ours / r.theirs for r in same if r.theirs]
+    ratios = [r.ours / r.theirs for r in same if r.theirs]  # (theirs: known, for mypy)
     names = ", ".join(r.loss for r in same)
     return [
         f"Noise floor: {names} compile to the native graph itself (delegated); their "
@@ -806,7 +806,7 @@ def main() -> None:
             new: list[Row] = []
             if "numpy" in modes:
                 new += bench_numpy(name, size, opts.budget)
-            if "cupy" in modes and cupy_gpu:
+            if cupy_gpu:
                 new += bench_cupy(name, size, opts.budget)
             if "torch" in modes and have["torch"]:
                 new += bench_torch(name, size, opts.budget)

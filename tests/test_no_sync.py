@@ -35,10 +35,6 @@ def _example_on(name: str, device: str) -> tuple[list[Any], dict[str, Any]]:
     return [moved(a) for a in arrays], {k: moved(v) for k, v in kwargs.items()}
 
 
-def _meta_example(name: str) -> tuple[list[Any], dict[str, Any]]:
-    return _example_on(name, "meta")
-
-
 def _differentiable(args: list[Any], kwargs: dict[str, Any], name: str) -> list[Any]:
     """The loss's ``wrt`` inputs, made leaves that require grad (in place in args/kwargs)."""
     leaves = []
@@ -50,25 +46,43 @@ def _differentiable(args: list[Any], kwargs: dict[str, Any], name: str) -> list[
     return leaves
 
 
+def _paths(name: str, native: bool = True) -> tuple[str, ...]:
+    """The paths a torch call of loss ``name`` can take: its native kernel (where it has
+    one and ``native``) and its portable body."""
+    return ("native", "portable") if native and delegated(name, "torch") else ("portable",)
+
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _run(
+    name: str, device: str, path: str, backward: bool, around: Any = contextlib.nullcontext
+) -> tuple[list[Any], Any]:
+    """Loss ``name`` on its example moved to ``device``, through ``path``, with every
+    reduction; the outputs and (where ``backward``) the gradients of the last one's sum.
+    The calls (not the inputs' making) run inside ``around()``."""
+    args, kwargs = _example_on(name, device)
+    leaves = _differentiable(args, kwargs, name)
+    context = anyloss.portable() if path == "portable" else contextlib.nullcontext()
+    with context, around():
+        outs = [getattr(anyloss, name)(*args, reduction=r, **kwargs) for r in REDUCTIONS]
+        grads = torch.autograd.grad(outs[-1].sum(), leaves, allow_unused=True) if backward else ()
+    return outs, grads
+
+
 @pytest.mark.parametrize("name", anyloss.available())
 def test_runs_on_meta_tensors_without_reading_values(name: str) -> None:
-    paths = ("native", "portable") if delegated(name, "torch") else ("portable",)
-    for path in paths:
-        args, kwargs = _meta_example(name)
-        leaves = _differentiable(args, kwargs, name)
-        context = anyloss.portable() if path == "portable" else contextlib.nullcontext()
-        with context:
-            for reduction in ("mean", "sum", "none"):
-                out = getattr(anyloss, name)(*args, reduction=reduction, **kwargs)
-                assert out.device.type == "meta", f"{name} {path}: result on {out.device}"
-            if path == "portable":  # the native backward is torch's own kernel
-                grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
-                assert all(g is None or g.device.type == "meta" for g in grads)
+    for path in _paths(name):
+        # the native backward is torch's own kernel
+        outs, grads = _run(name, "meta", path, backward=path == "portable")
+        for out in outs:
+            assert out.device.type == "meta", f"{name} {path}: result on {out.device}"
+        assert all(g is None or g.device.type == "meta" for g in grads)
 
 
 def test_checks_forced_on_do_read_meta_values() -> None:
     """The test above can fail: with value checks forced on, a label check reads data."""
-    args, kwargs = _meta_example("cross_entropy")
+    args, kwargs = _example_on("cross_entropy", "meta")
     with anyloss.value_checks(True), pytest.raises((RuntimeError, NotImplementedError)):
         anyloss.cross_entropy(*args, **kwargs)
 
@@ -95,17 +109,10 @@ def _sync_is_an_error() -> Any:
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("name", anyloss.available())
 def test_no_sync_on_cuda(name: str) -> None:
-    native = delegated(name, "torch") and name not in SYNCS_IN_TORCH
-    paths = ("native", "portable") if native else ("portable",)
-    for path in paths:
-        args, kwargs = _example_on(name, "cuda")
-        leaves = _differentiable(args, kwargs, name)
-        context = anyloss.portable() if path == "portable" else contextlib.nullcontext()
-        with context, _sync_is_an_error():
-            for reduction in ("mean", "sum", "none"):
-                out = getattr(anyloss, name)(*args, reduction=reduction, **kwargs)
-            grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
-        assert out.device.type == "cuda", f"{name} {path}: result on {out.device}"
+    for path in _paths(name, native=name not in SYNCS_IN_TORCH):
+        outs, grads = _run(name, "cuda", path, backward=True, around=_sync_is_an_error)
+        for out in outs:
+            assert out.device.type == "cuda", f"{name} {path}: result on {out.device}"
         assert all(g is None or g.device.type == "cuda" for g in grads)
 
 
