@@ -9,6 +9,10 @@ from anyloss import _primitives as P
 from tests._backends import Backend
 
 X = np.array([-1e4, -800.0, -30.0, -1.0, 0.0, 1e-8, 1.0, 30.0, 800.0, 1e4])
+# softplus on both sides of torch's threshold (37: above it softplus is x itself), where
+# float32's exp overflows (88.7) and its tails underflow
+X_SOFTPLUS = np.array([-1e4, -100.0, -87.0, -20.0, -1e-3, 0.0, 1e-3, 20.0, 36.9, 37.0, 37.1])
+X_SOFTPLUS = np.concatenate([X_SOFTPLUS, [50.0, 88.0, 89.0, 1e4], np.linspace(-60, 60, 241)])
 
 
 def _run(backend: Backend, fn, x: np.ndarray):  # type: ignore[no-untyped-def]
@@ -24,6 +28,29 @@ def _run(backend: Backend, fn, x: np.ndarray):  # type: ignore[no-untyped-def]
 )
 def test_elementwise_primitives_at_extremes(backend: Backend, fn, expected) -> None:  # type: ignore[no-untyped-def]
     np.testing.assert_allclose(_run(backend, fn, X), expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softplus_to_rounding_in_value_and_gradient(grad_backend: Backend, dtype: str) -> None:
+    """softplus = logaddexp(0, x) and its slope sigmoid(x), against float64 NumPy on the
+    same (rounded) inputs, to a few ulps of the dtype, ``inf`` at ``inf``, NaN at NaN."""
+    b = grad_backend
+    x_in = X_SOFTPLUS.astype(dtype).astype(np.float64)  # the inputs as the dtype holds them
+    x = b.asarray(x_in, dtype)
+    _, (slope,) = b.value_and_grad(lambda v: P.softplus(v, b.xp).sum(), [x])
+    tol = 4 * np.finfo(dtype).eps
+    tiny = np.finfo(dtype).tiny  # below it the tails are subnormal (or 0)
+    values = b.to_numpy(P.softplus(x, b.xp)).astype(np.float64)
+    np.testing.assert_allclose(values, np.logaddexp(0.0, x_in), rtol=tol, atol=tiny)
+    e = np.exp(-np.abs(x_in))  # sigmoid in two roundings
+    sigmoid = np.where(x_in >= 0, 1 / (1 + e), e / (1 + e))
+    # jax's slope is exp(x - softplus(x)): exp's argument rounds by |x| ulps
+    slack = tol * np.maximum(1.0, np.abs(x_in)) * sigmoid + tiny
+    assert np.all(np.abs(slope - sigmoid) <= slack), np.max(np.abs(slope - sigmoid) / slack)
+    edges = b.to_numpy(P.softplus(b.asarray(np.array([np.inf, -np.inf, np.nan]), dtype), b.xp))
+    assert edges[0] == np.inf
+    assert edges[1] == 0
+    assert np.isnan(edges[2])
 
 
 def test_logsumexp_and_log_softmax(backend: Backend) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._compat import device_of, relu, stop_gradient
+from ._compat import device_of, relu, softplus, stop_gradient
 
 __all__ = [
     "KERAS_EPSILON",
@@ -36,16 +36,6 @@ __all__ = [
 KERAS_EPSILON = 1e-7
 """Keras's ``backend.epsilon()``: its floor on norms (``keras.ops.normalize``) and on the
 denominators of ``msle``/``mape``, matched where a loss follows Keras."""
-
-
-def softplus(x: Any, xp: Any) -> Any:
-    """``log(1 + exp(x))`` without overflow: the standard's ``logaddexp(x, 0)``.
-
-    Every backend implements it as ``max + log1p(exp(-|x - 0|))`` with the gradient
-    ``exp(x - softplus(x)) = sigmoid(x)``, exactly 1/2 at 0 and accurate in the far tails
-    (``tests/test_primitives.py`` holds each backend to 1e-12 there).
-    """
-    return xp.logaddexp(x, xp.zeros_like(x))
 
 
 def max_along(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = False) -> Any:
