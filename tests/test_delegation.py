@@ -170,3 +170,38 @@ def test_targets_other_than_signs_are_refused(
             with pytest.raises(ValueError, match=message):
                 getattr(anyloss, name)(*args, target)
     assert calls == ([True, True] + [False] * 7) * 2
+
+
+def test_multilabel_margin_declines_what_torch_scores_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """torch's kernel skips a pair whose gap is NaN (a NaN score, or +inf against +inf)
+    and raises for an entry outside [-1, C) past the first -1: the kernel declines both,
+    so the portable body gives the catalog's NaN and ignores the entry. Finite scores and
+    entries in range are served natively, also with more than two axes and int32 labels,
+    equal to the portable path."""
+    calls = _spy(monkeypatch, "multilabel_margin")
+    rng = np.random.default_rng(0)
+    s = torch.from_numpy(rng.normal(size=(4, 5)))
+    t = torch.tensor([[0, 3, -1, 2, 1], [1, -1, 0, 0, 0], [4, 2, 1, -1, -1], [2, -1, -1, -1, -1]])
+
+    def both(scores: Any, target: Any) -> tuple[Any, Any]:
+        out = anyloss.multilabel_margin(scores, target, reduction="none")
+        with anyloss.portable():
+            return out, anyloss.multilabel_margin(scores, target, reduction="none")
+
+    nan, inf = s.clone(), s.clone()
+    nan[0, 4] = math.nan  # a class no target of row 0: its pairs' gaps are NaN
+    inf[2, 4], inf[2, 0] = math.inf, math.inf  # a target and another class at +inf
+    after = t.clone()
+    after[3, 3] = 7  # past row 3's first -1
+    for scores, target in ((nan, t), (inf, t), (s, after)):
+        got, portable = both(scores, target)
+        torch.testing.assert_close(got, portable, rtol=0, atol=0, equal_nan=True)
+    assert calls == [False, False, False]
+    assert torch.isnan(both(nan, t)[0][0])
+    assert torch.isnan(both(inf, t)[0][2])
+    for scores, target in ((s, t), (s.reshape(2, 2, 5), t.reshape(2, 2, 5).int())):
+        got, portable = both(scores, target)
+        torch.testing.assert_close(got, portable, rtol=1e-12, atol=0)
+    assert calls[-2:] == [True, True]
