@@ -705,11 +705,11 @@ def markdown(rows: list[Row], header: str, seconds: float) -> str:
     return "\n".join(out)
 
 
-ADAPTED_WHEN_COMPILED = ("nll", "cross_entropy", "ctc", "multilabel_margin")
+ADAPTED_WHEN_COMPILED = ("nll", "cross_entropy", "ctc", "multilabel_margin", "multi_margin")
 """Delegated losses whose compiled graph is not the native one: nll and cross_entropy
-add NaN for an out-of-range label (values are not checked under ``torch.compile``), ctc
-and multilabel_margin run their portable forms (torch's CTC cannot be traced; the fused
-portable multilabel_margin runs faster than torch's kernel)."""
+add NaN for an out-of-range label (values are not checked under ``torch.compile``), ctc,
+multilabel_margin and multi_margin run their portable forms (torch's CTC cannot be traced;
+the other two compile faster than torch's kernels and give NaN for a bad label)."""
 
 
 def noise_floor(rows: list[Row]) -> list[str]:

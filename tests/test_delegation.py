@@ -205,3 +205,45 @@ def test_multilabel_margin_declines_what_torch_scores_otherwise(
         got, portable = both(scores, target)
         torch.testing.assert_close(got, portable, rtol=1e-12, atol=0)
     assert calls[-2:] == [True, True]
+
+
+def test_multi_margin_declines_non_finite_scores_weights_and_weight_gradients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """torch's kernel skips a hinge whose gap is NaN (a NaN score, +inf against +inf), and
+    with a NaN or infinite class weight a sample without an active hinge is 0 there (the
+    catalog's is NaN); a weight that wants a gradient torch refuses. The kernel declines
+    each, and the portable body answers; finite inputs are served natively (also on
+    (N, K, C) scores), equal to the portable path."""
+    calls = _spy(monkeypatch, "multi_margin")
+    rng = np.random.default_rng(0)
+    s = torch.from_numpy(rng.normal(size=(4, 3)))
+    y = torch.tensor([0, 2, 1, 1])
+    w = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)
+
+    def both(scores: Any, **kwargs: Any) -> tuple[Any, Any]:
+        out = anyloss.multi_margin(scores, y, reduction="none", **kwargs)
+        with anyloss.portable():
+            return out, anyloss.multi_margin(scores, y, reduction="none", **kwargs)
+
+    nan, inf = s.clone(), s.clone()
+    nan[0, 1] = math.nan
+    inf[2, 1], inf[2, 0] = math.inf, math.inf  # the true class and another at +inf
+    nan_weight, wide = w.clone(), s.clone()
+    nan_weight[1] = math.nan
+    wide[2] = torch.tensor([-5.0, 5.0, -5.0])  # class 1 (weight NaN) true, no hinge active
+    for scores, kwargs in ((nan, {}), (inf, {}), (wide, {"weight": nan_weight})):
+        got, portable = both(scores, **kwargs)
+        torch.testing.assert_close(got, portable, rtol=0, atol=0, equal_nan=True)
+        assert torch.isnan(got).any()
+    wanting = w.clone().requires_grad_()
+    got, _ = both(s, weight=wanting)
+    assert torch.autograd.grad(got.sum(), wanting)[0].shape == (3,)
+    assert calls == [False] * 4
+    for scores, kwargs in ((s, {"weight": w, "p": 2}), (s.reshape(2, 2, 3), {})):
+        labels = y.reshape(scores.shape[:-1])
+        out = anyloss.multi_margin(scores, labels, reduction="none", **kwargs)
+        with anyloss.portable():
+            expected = anyloss.multi_margin(scores, labels, reduction="none", **kwargs)
+        torch.testing.assert_close(out, expected, rtol=1e-12, atol=0)
+    assert calls[-2:] == [True, True]

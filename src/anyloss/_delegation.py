@@ -25,16 +25,15 @@ binary_cross_entropy_with_logits, cross_entropy, nll, poisson_nll,
 multilabel_soft_margin, margin_ranking, hinge_embedding, triplet_margin, ctc (adapted:
 the catalog's label checks, a zero gradient at an infinite loss where torch's is NaN, and
 the portable body under ``torch.compile`` and on meta tensors, where torch's kernel cannot
-be traced), multilabel_margin (CPU tensors with finite scores only: torch's kernel skips a
-pair whose gap is NaN, where the catalog's loss is NaN, and range-checks the entries past
-the first -1, which the catalog ignores; on a raise the portable body serves). Not
-delegated, because the catalog's semantics differ from the kernel's: multi_margin (torch's
-kernel turns a NaN score into a finite loss; the catalog's NaN in is NaN out),
-binary_cross_entropy (gradient at the log clamp), soft_margin (torch's form overflows),
-kl_div (torch gives NaN where target and pred are both 0), gaussian_nll (gradient of the
-clamped variance),
-cosine_embedding (torch's ``1 - cos`` cancels in float32); cross_entropy with
-probability targets (torch: NaN for a zero target at a ``-inf`` logit).
+be traced), multilabel_margin and multi_margin (CPU tensors with finite scores and
+weights only: torch's kernels skip a hinge whose gap is NaN, where the catalog's loss is
+NaN, and check the labels themselves, multilabel_margin's also past the first -1, which
+the catalog ignores; on a raise the portable body serves). Not delegated, because the
+catalog's semantics differ from the kernel's: binary_cross_entropy (gradient at the log
+clamp), soft_margin (torch's form overflows), kl_div (torch gives NaN where target and
+pred are both 0), gaussian_nll (gradient of the clamped variance), cosine_embedding
+(torch's ``1 - cos`` cancels in float32); cross_entropy with probability targets (torch:
+NaN for a zero target at a ``-inf`` logit).
 
 ``anyloss.portable()`` (or ``ANYLOSS_NATIVE=0``) turns delegation off; the test matrix
 runs every delegated case through both paths against the float64 reference.
@@ -330,6 +329,56 @@ def _triplet_margin(
         float(eps),
         swap,
         _REDUCTIONS[reduction],
+    )
+
+
+@native("multi_margin", "torch")
+def _multi_margin(
+    pred: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    p: int = 1,
+    margin: Any = 1.0,
+    weight: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """``F.multi_margin_loss`` (rows of ``C`` classes; more axes folded into the rows) on
+    CPU tensors with finite scores and class weights, as ``_multilabel_margin``: torch's
+    kernel skips a hinge whose gap is NaN and checks the labels itself (on a raise the
+    portable body serves, raising or giving NaN). Its gradient does not reach ``weight``:
+    a weight that wants one stays portable. Compiled it stays portable too (0.3x the
+    compiled native's time)."""
+    if not (_float_tensors(pred) and pred.is_cpu and _number(margin) and type(axis) is int):
+        return NotImplemented
+    shape = pred.shape
+    ndim = len(shape)
+    if ndim < 2 or axis not in (-1, ndim - 1) or tracing():
+        return NotImplemented
+    if not isinstance(target, torch.Tensor) or target.dtype not in _INTEGERS:
+        return NotImplemented
+    if target.shape != shape[:-1] or not target.is_cpu or not _finite(pred):
+        return NotImplemented
+    if weight is not None and not _finite_weight(weight, pred):
+        return NotImplemented
+    rows = pred.reshape(-1, shape[-1]) if ndim > 2 else pred
+    labels = _as_dtype(target.reshape(-1) if ndim > 2 else target, torch.int64)
+    try:
+        out = aten.multi_margin_loss(rows, labels, p, margin, weight, _REDUCTIONS[reduction])
+    except RuntimeError:  # a label outside [0, C)
+        return NotImplemented
+    return out.reshape(shape[:-1]) if ndim > 2 and reduction == "none" else out
+
+
+def _finite_weight(weight: Any, pred: Any) -> bool:
+    """A CPU ``(C,)`` class weight of ``pred``'s dtype, finite, wanting no gradient."""
+    return (
+        isinstance(weight, torch.Tensor)
+        and weight.dtype is pred.dtype
+        and weight.shape == pred.shape[-1:]
+        and weight.is_cpu
+        and not weight.requires_grad
+        and _finite(weight)
     )
 
 

@@ -550,7 +550,9 @@ def multi_margin(
     per-sample losses; ``"sum"`` sums them). The true-class score is picked with
     ``_compat.pick_along_axis`` (a gather; while torch compiles, a comparison with the
     class positions, which inductor fuses into the hinge loop). At a hinge's kink
-    the gradient is 0, as torch's kernel's (``_compat.positive_part``).
+    the gradient is 0, as torch's kernel's (``_compat.positive_part``). On CPU torch
+    tensors with finite scores and weights, torch's own kernel serves the call
+    (``_delegation``).
 
     Parameters
     ----------
