@@ -28,6 +28,7 @@ __all__ = [
     "safe_div",
     "safe_log",
     "safe_sqrt",
+    "shifted_exp",
     "shifted_logsumexp",
     "softplus",
     "xlogy",
@@ -63,10 +64,18 @@ def shifted_logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...]) -> tuple[
     ``z`` and ``log_s`` apart matters: with float32 logits near 1e4, ``x - logsumexp(x)``
     rounds at the scale of the logits (~1e-3).
     """
+    z, e, m = shifted_exp(x, xp, axis=axis)
+    return z, xp.log(xp.sum(e, axis=axis, keepdims=True)), m
+
+
+def shifted_exp(x: Any, xp: Any, *, axis: int | tuple[int, ...]) -> tuple[Any, Any, Any]:
+    """``z = x - m``, ``exp(z)`` and the shift ``m`` of ``shifted_logsumexp`` (keepdims):
+    ``softmax = exp(z) / sum(exp(z), axis)``, each value at most 1 (the largest is
+    exactly 1), the shift's gradient stopped."""
     m = stop_gradient(max_along(x, xp, axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     z = x - m
-    return z, xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)), m
+    return z, xp.exp(z), m
 
 
 def logsumexp(x: Any, xp: Any, *, axis: int | tuple[int, ...], keepdims: bool = False) -> Any:
