@@ -175,7 +175,8 @@ def multilabel_margin(
     class weighed by how often it is listed (no listed score is gathered). At a
     hinge's kink the gradient is 0, as torch's; under ``torch.compile`` it is written
     out (``_compat.compiled_custom_gradient``). On CPU torch tensors with finite scores,
-    torch's own kernel serves the call (``_delegation``), O(C·|Y|) per sample.
+    torch's own kernel serves the call (``_delegation``), which loops over the listed
+    classes alone.
 
     Parameters
     ----------
