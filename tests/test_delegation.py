@@ -172,6 +172,14 @@ def test_targets_other_than_signs_are_refused(
     assert calls == ([True, True] + [False] * 7) * 2
 
 
+def _native_and_portable(name: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """Loss ``name`` with ``reduction="none"`` on the default path, then on the portable."""
+    fn = getattr(anyloss, name)
+    out = fn(*args, reduction="none", **kwargs)
+    with anyloss.portable():
+        return out, fn(*args, reduction="none", **kwargs)
+
+
 def test_multilabel_margin_declines_what_torch_scores_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -186,9 +194,7 @@ def test_multilabel_margin_declines_what_torch_scores_otherwise(
     t = torch.tensor([[0, 3, -1, 2, 1], [1, -1, 0, 0, 0], [4, 2, 1, -1, -1], [2, -1, -1, -1, -1]])
 
     def both(scores: Any, target: Any) -> tuple[Any, Any]:
-        out = anyloss.multilabel_margin(scores, target, reduction="none")
-        with anyloss.portable():
-            return out, anyloss.multilabel_margin(scores, target, reduction="none")
+        return _native_and_portable("multilabel_margin", scores, target)
 
     nan, inf = s.clone(), s.clone()
     nan[0, 4] = math.nan  # a class no target of row 0: its pairs' gaps are NaN
@@ -222,9 +228,7 @@ def test_multi_margin_declines_non_finite_scores_weights_and_weight_gradients(
     w = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)
 
     def both(scores: Any, **kwargs: Any) -> tuple[Any, Any]:
-        out = anyloss.multi_margin(scores, y, reduction="none", **kwargs)
-        with anyloss.portable():
-            return out, anyloss.multi_margin(scores, y, reduction="none", **kwargs)
+        return _native_and_portable("multi_margin", scores, y, **kwargs)
 
     nan, inf = s.clone(), s.clone()
     nan[0, 1] = math.nan
@@ -242,8 +246,6 @@ def test_multi_margin_declines_non_finite_scores_weights_and_weight_gradients(
     assert calls == [False] * 4
     for scores, kwargs in ((s, {"weight": w, "p": 2}), (s.reshape(2, 2, 3), {})):
         labels = y.reshape(scores.shape[:-1])
-        out = anyloss.multi_margin(scores, labels, reduction="none", **kwargs)
-        with anyloss.portable():
-            expected = anyloss.multi_margin(scores, labels, reduction="none", **kwargs)
+        out, expected = _native_and_portable("multi_margin", scores, labels, **kwargs)
         torch.testing.assert_close(out, expected, rtol=1e-12, atol=0)
     assert calls[-2:] == [True, True]

@@ -343,31 +343,17 @@ def _multi_margin(
     weight: Any = None,
     reduction: str = "mean",
 ) -> Any:
-    """``F.multi_margin_loss`` (rows of ``C`` classes; more axes folded into the rows) on
-    CPU tensors with finite scores and class weights, as ``_multilabel_margin``: torch's
-    kernel skips a hinge whose gap is NaN and checks the labels itself (on a raise the
-    portable body serves, raising or giving NaN). Its gradient does not reach ``weight``:
-    a weight that wants one stays portable. Compiled it stays portable too (0.3x the
-    compiled native's time)."""
-    if not (_float_tensors(pred) and pred.is_cpu and _number(margin) and type(axis) is int):
+    """``F.multi_margin_loss`` where ``_class_rows`` allows, and the class weights are
+    finite too: with a NaN or infinite weight torch gives 0 to a sample without an active
+    hinge (the catalog: NaN). Its gradient does not reach ``weight``: a weight that wants
+    one stays portable. Compiled it stays portable (0.3x the compiled native's time)."""
+    if not _number(margin):
         return NotImplemented
-    shape = pred.shape
-    ndim = len(shape)
-    if ndim < 2 or axis not in (-1, ndim - 1) or tracing():
+    rows = _class_rows(pred, target, axis, listed=False)
+    if rows is None or (weight is not None and not _finite_weight(weight, pred)):
         return NotImplemented
-    if not isinstance(target, torch.Tensor) or target.dtype not in _INTEGERS:
-        return NotImplemented
-    if target.shape != shape[:-1] or not target.is_cpu or not _finite(pred):
-        return NotImplemented
-    if weight is not None and not _finite_weight(weight, pred):
-        return NotImplemented
-    rows = pred.reshape(-1, shape[-1]) if ndim > 2 else pred
-    labels = _as_dtype(target.reshape(-1) if ndim > 2 else target, torch.int64)
-    try:
-        out = aten.multi_margin_loss(rows, labels, p, margin, weight, _REDUCTIONS[reduction])
-    except RuntimeError:  # a label outside [0, C)
-        return NotImplemented
-    return out.reshape(shape[:-1]) if ndim > 2 and reduction == "none" else out
+    extra = (p, margin, weight)
+    return _row_loss(aten.multi_margin_loss, rows, extra, pred.shape, reduction)
 
 
 def _finite_weight(weight: Any, pred: Any) -> bool:
@@ -384,35 +370,57 @@ def _finite_weight(weight: Any, pred: Any) -> bool:
 
 @native("multilabel_margin", "torch")
 def _multilabel_margin(scores: Any, target: Any, *, axis: int = -1, reduction: str = "mean") -> Any:
-    """``F.multilabel_margin_loss`` (rows of ``C`` classes; more axes folded into the
-    rows) on CPU tensors with finite scores, where its semantics are the catalog's.
-
-    torch's CPU kernel reads and range-checks every entry of ``target`` (in ``[-1, C)``,
-    also past the first -1) and raises: the kernel declines then, and the portable body
-    raises for a bad listed label, ignores a bad entry past the first -1, or, with values
-    unchecked, gives the sample NaN. A NaN or infinite score also goes to the portable
-    body: torch's kernel skips a pair whose gap is NaN (``z > 0`` is false), where the
-    catalog's loss is NaN (``_finite``). GPU tensors, where torch asserts on the device
-    instead, and ``torch.compile`` traces (whose fused portable form ran in 0.6x the
-    compiled native's time) stay portable.
-    """
-    if not (_float_tensors(scores) and scores.is_cpu and type(axis) is int):
+    """``F.multilabel_margin_loss`` where ``_class_rows`` allows. torch's CPU kernel
+    range-checks every entry of ``target`` (in ``[-1, C)``, also past the first -1) and
+    raises: the portable body then raises for a bad listed label, ignores a bad entry
+    past the first -1, or, with values unchecked, gives the sample NaN. Compiled it stays
+    portable (0.6x the compiled native's time)."""
+    rows = _class_rows(scores, target, axis, listed=True)
+    if rows is None:
         return NotImplemented
+    return _row_loss(aten.multilabel_margin_loss, rows, (), scores.shape, reduction)
+
+
+def _class_rows(scores: Any, target: Any, axis: int, *, listed: bool) -> Any:
+    """``(rows, labels)`` for torch's margin kernels, or None where they would not give
+    the catalog's answer: CPU float tensors with finite scores, the class axis last, more
+    leading axes folded into the rows; integer labels on the CPU, one per row
+    (``listed``: a list per row, the scores' shape), in int64.
+
+    A NaN or infinite score goes to the portable body: torch's kernels skip a hinge whose
+    gap is NaN (``z > 0`` is false; also +inf against +inf), where the catalog's loss is
+    NaN. GPU tensors (torch asserts on the device where the CPU kernel raises, and the
+    finiteness read would sync) and ``torch.compile`` traces stay portable too."""
+    if not (_float_tensors(scores) and scores.is_cpu and type(axis) is int):
+        return None
     shape = scores.shape
     ndim = len(shape)
-    if ndim == 0 or axis not in (-1, ndim - 1) or tracing():
-        return NotImplemented
+    if ndim < (1 if listed else 2) or axis not in (-1, ndim - 1) or tracing():
+        return None
     if not isinstance(target, torch.Tensor) or target.dtype not in _INTEGERS:
-        return NotImplemented
-    if target.shape != shape or not target.is_cpu or not _finite(scores):
-        return NotImplemented
-    rows = scores.reshape(-1, shape[-1]) if ndim > 2 else scores
-    labels = _as_dtype(target.reshape(rows.shape) if ndim > 2 else target, torch.int64)
+        return None
+    if target.shape != (shape if listed else shape[:-1]) or not target.is_cpu:
+        return None
+    if not _finite(scores):
+        return None
+    if ndim > 2:
+        scores = scores.reshape(-1, shape[-1])
+        target = target.reshape(scores.shape if listed else (-1,))
+    return scores, _as_dtype(target, torch.int64)
+
+
+def _row_loss(
+    aten_loss: Callable[..., Any], rows: Any, extra: tuple[Any, ...], shape: Any, reduction: str
+) -> Any:
+    """``aten_loss(scores, labels, *extra, reduction)`` on ``_class_rows``' rows,
+    ``"none"`` reshaped to the scores' ``shape`` without its class axis;
+    ``NotImplemented`` where torch's kernel rejects a label (the portable body says
+    which, or gives NaN)."""
     try:
-        out = aten.multilabel_margin_loss(rows, labels, _REDUCTIONS[reduction])
-    except RuntimeError:  # an entry outside [-1, C)
+        out = aten_loss(*rows, *extra, _REDUCTIONS[reduction])
+    except RuntimeError:
         return NotImplemented
-    return out.reshape(shape[:-1]) if ndim > 2 and reduction == "none" else out
+    return out.reshape(shape[:-1]) if len(shape) > 2 and reduction == "none" else out
 
 
 def _finite(x: Any) -> bool:

@@ -49,7 +49,8 @@ class _Softmax(NamedTuple):
     """The softmax ``exp(z) / sum(exp(z))``."""
     log_s: Any
     m: Any
-    """``shifted_logsumexp`` of ``x``: ``log_softmax = z - log_s``."""
+    """The log of the softmax's denominator and the shift (``shifted_exp``):
+    ``logsumexp(x) = log_s + m``, what the cross-entropy term needs."""
     labels: Any
     """Labels in the indexing dtype (unchecked out-of-range ones set to 0)."""
     bad: Any
